@@ -1,0 +1,124 @@
+"""The ``firegov`` console command.
+
+    firegov demo        migrate the embedded database, load the demo city once, serve on :8000
+    firegov serve       serve the web UI and API (ASGI, uvicorn) with a background worker
+    firegov worker      run the background and periodic jobs (Huey consumer) alone
+    firegov classify    classify premises from a JSON file (no database needed)
+    firegov uscc        check unified social credit codes (no database needed)
+    firegov manage ...  any Django management command (migrate, createsuperuser, loaddemo, ...)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+
+KERNEL_COMMANDS = {"classify", "uscc"}
+
+
+def _django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "firegov.settings")
+    import django
+
+    django.setup()
+
+
+def _manage(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def _start_worker() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "firegov.cli", "worker"])
+
+
+def _serve(host: str, port: int, worker: bool, banner: str = "") -> int:
+    import uvicorn
+
+    _manage("collectstatic", "--noinput", "--verbosity", "0")
+    child = _start_worker() if worker else None
+    if banner:
+        print(banner, flush=True)
+    try:
+        uvicorn.run("firegov.asgi:application", host=host, port=port, log_level="info", lifespan="off")
+    finally:
+        if child is not None:
+            child.send_signal(signal.SIGINT)
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return 0
+
+
+def cmd_demo(args) -> int:
+    _django()
+    from django.conf import settings
+
+    _manage("migrate", "--noinput", "--verbosity", "1")
+    _manage("loaddemo")
+    url = f"http://{args.host}:{args.port}/"
+    banner = (
+        f"\nfiregov demo: open {url} and log in as admin / Firegov-2026\n"
+        f"  other demo accounts (same password): zhidui, xuecheng, tengzhou, jiaoyu, danwei, jiankong\n"
+        f"  data directory: {settings.DATA_DIR}\n"
+    )
+    return _serve(args.host, args.port, not args.no_worker, banner)
+
+
+def cmd_serve(args) -> int:
+    _django()
+    return _serve(args.host, args.port, not args.no_worker)
+
+
+def cmd_worker(args) -> int:
+    _django()
+    _manage("run_huey")
+    return 0
+
+
+def cmd_manage(args) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "firegov.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["firegov manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="firegov", description="firegov fire-safety governance platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, func, help_text in (("demo", cmd_demo, "run the demo city on the embedded database"),
+                                  ("serve", cmd_serve, "serve the web UI and API")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--host", default=os.environ.get("FIREGOV_HOST", "127.0.0.1"))
+        p.add_argument("--port", type=int, default=int(os.environ.get("FIREGOV_PORT", "8000")))
+        p.add_argument("--no-worker", action="store_true", help="do not start the background worker")
+        p.set_defaults(func=func)
+    sub.add_parser("worker", help="run background and periodic jobs").set_defaults(func=cmd_worker)
+    p = sub.add_parser("manage", help="run a Django management command")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+    sub.add_parser("classify", help="classify premises: firegov classify FILE|-", add_help=False)
+    sub.add_parser("uscc", help="check credit codes: firegov uscc CODE…", add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in KERNEL_COMMANDS:
+        from firegov.kernels import cli_kernels
+
+        if argv[0] == "classify":
+            return cli_kernels.run_classify(argv[1:], sys.stdin, sys.stdout, sys.stderr)
+        return cli_kernels.run_uscc(argv[1:], sys.stdout, sys.stderr)
+    args = build_parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""REST API base: pagination, role permissions, scoped viewsets, token login; regions and agencies."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.throttling import ScopedRateThrottle
+
+from firegov.core.filters import AgencyFilter, RegionFilter
+from firegov.core.models import Agency, Region
+from firegov.core.roles import can
+from firegov.core.scoping import scope
+
+ACTIONS = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "POST": "add", "PUT": "change", "PATCH": "change",
+           "DELETE": "delete"}
+
+
+class RolePermission(permissions.BasePermission):
+    """The role table (firegov.core.roles) decides; an unseen resource answers 404, not 403."""
+
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        if not can(request.user, "view", view.resource):
+            raise Http404
+        return can(request.user, ACTIONS.get(request.method, "view"), view.resource)
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    """A viewset whose every queryset goes through the jurisdiction scope."""
+
+    resource = ""
+    permission_classes = [permissions.IsAuthenticated, RolePermission]
+
+    def base_queryset(self):
+        return self.queryset.all()
+
+    def get_queryset(self):
+        return scope(self.request.user, self.base_queryset())
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = ["id", "name", "level", "code", "path", "parent", "official_code", "lat", "lng"]
+
+
+class AgencySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Agency
+        fields = ["id", "name", "short_name", "kind", "sector", "region", "parent", "phone", "address"]
+
+
+class RegionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    queryset = Region.objects.all()
+    serializer_class = RegionSerializer
+    filterset_class = RegionFilter
+    ordering_fields = ["path", "name"]
+    resource = "core.region"
+
+
+class AgencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    queryset = Agency.objects.all()
+    serializer_class = AgencySerializer
+    filterset_class = AgencyFilter
+    ordering_fields = ["name", "kind"]
+    resource = "core.agency"
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class TokenLogin(ObtainAuthToken):
+    """POST username and password, get {"token": …}. Rate-limited; failures count for django-axes."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(responses=TokenSerializer)
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)

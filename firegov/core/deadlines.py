@@ -1,0 +1,196 @@
+"""The one deadline-and-escalation engine.
+
+Anything with a due time registers it here with a policy (EscalationPolicy, data): reminders before
+the due time, escalation steps after it, and optional repeats until the deadline is acknowledged.
+One periodic job (``run_due``, scheduled by Huey) fires the steps; the app that owns the subject
+says who each audience is by registering a resolver for its model.
+
+A step is a dict::
+
+    {"offset_workdays": -2, "action": "remind", "audience": "unit_managers"}
+    {"offset_minutes": 0, "action": "escalate", "audience": "brigade", "repeat_minutes": 1440}
+
+Offsets are relative to the due time (negative = before). A step with ``repeat_minutes`` fires again
+every so often until the deadline is acknowledged or done, or the next step's time comes;
+acknowledging also stops later ``escalate`` steps, while ``remind`` steps go on until it is done.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+
+from firegov.core import notify, worktime
+from firegov.core.models import Deadline, DeadlineEvent, DeadlineState, EscalationPolicy
+
+log = logging.getLogger("firegov.deadlines")
+
+AudienceResolver = Callable[[object, str], Iterable]
+_resolvers: dict[str, AudienceResolver] = {}
+LIVE = (DeadlineState.OPEN, DeadlineState.ACKNOWLEDGED)
+
+
+class PolicyError(ValueError):
+    pass
+
+
+def register_audience(model_label: str, resolver: AudienceResolver) -> None:
+    """Say who ``audience`` means for subjects of ``model_label`` ("app_label.modelname")."""
+    _resolvers[model_label.lower()] = resolver
+
+
+def validate_steps(steps) -> None:
+    if not isinstance(steps, list) or not steps:
+        raise PolicyError("steps must be a non-empty list")
+    for i, step in enumerate(steps):
+        if not isinstance(step, dict):
+            raise PolicyError(f"step {i + 1}: must be an object")
+        if ("offset_minutes" in step) == ("offset_workdays" in step):
+            raise PolicyError(f"step {i + 1}: give exactly one of offset_minutes, offset_workdays")
+        if not isinstance(step.get("offset_minutes", step.get("offset_workdays")), int):
+            raise PolicyError(f"step {i + 1}: the offset must be an integer")
+        if step.get("action") not in ("remind", "escalate"):
+            raise PolicyError(f"step {i + 1}: action must be remind or escalate")
+        if not isinstance(step.get("audience"), str) or not step["audience"]:
+            raise PolicyError(f"step {i + 1}: audience is required")
+        repeat = step.get("repeat_minutes")
+        if repeat is not None and (not isinstance(repeat, int) or repeat <= 0):
+            raise PolicyError(f"step {i + 1}: repeat_minutes must be a positive integer")
+
+
+def step_time(due_at: datetime, step: dict) -> datetime:
+    if "offset_minutes" in step:
+        return due_at + timedelta(minutes=step["offset_minutes"])
+    local = timezone.localtime(due_at)
+    day = worktime.add_workdays(local.date(), step["offset_workdays"])
+    return local.replace(year=day.year, month=day.month, day=day.day)
+
+
+def _schedule(deadline: Deadline, now: datetime) -> None:
+    """Set next_step/next_fire_at to the first step still to fire (steps already past fire at once)."""
+    steps = deadline.policy.steps
+    while deadline.next_step < len(steps):
+        step = steps[deadline.next_step]
+        if deadline.state == DeadlineState.ACKNOWLEDGED and step["action"] == "escalate":
+            deadline.next_step += 1
+            continue
+        deadline.next_fire_at = step_time(deadline.due_at, step)
+        return
+    deadline.next_fire_at = None
+
+
+def register(subject, purpose: str, title: str, due_at: datetime, policy_code: str,
+             now: datetime | None = None) -> Deadline:
+    """Create or move the live deadline of ``subject`` for ``purpose`` (``now``: the clock by default)."""
+    policy = EscalationPolicy.objects.get(code=policy_code)
+    validate_steps(policy.steps)
+    ct = ContentType.objects.get_for_model(subject)
+    now = now or timezone.now()
+    with transaction.atomic():
+        deadline = (
+            Deadline.objects.select_for_update()
+            .filter(content_type=ct, object_id=str(subject.pk), purpose=purpose, state__in=LIVE)
+            .first()
+        )
+        if deadline is None:
+            deadline = Deadline(content_type=ct, object_id=str(subject.pk), purpose=purpose)
+        deadline.title, deadline.policy, deadline.due_at = title[:200], policy, due_at
+        deadline.state, deadline.next_step = DeadlineState.OPEN, 0
+        _skip_past_reminders(deadline, now)
+        _schedule(deadline, now)
+        deadline.save()
+    return deadline
+
+
+def _skip_past_reminders(deadline: Deadline, now: datetime) -> None:
+    """A reminder whose time passed before registration is pointless; escalations still fire."""
+    steps = deadline.policy.steps
+    while (
+        deadline.next_step < len(steps)
+        and steps[deadline.next_step]["action"] == "remind"
+        and step_time(deadline.due_at, steps[deadline.next_step]) < now
+        and deadline.due_at > now
+    ):
+        deadline.next_step += 1
+
+
+def _live(subject, purpose: str):
+    ct = ContentType.objects.get_for_model(subject)
+    return Deadline.objects.filter(content_type=ct, object_id=str(subject.pk), purpose=purpose, state__in=LIVE)
+
+
+def acknowledge(subject, purpose: str) -> int:
+    count = 0
+    for deadline in _live(subject, purpose).filter(state=DeadlineState.OPEN).select_related("policy"):
+        deadline.state = DeadlineState.ACKNOWLEDGED
+        _schedule(deadline, timezone.now())
+        deadline.save(update_fields=["state", "next_step", "next_fire_at"])
+        count += 1
+    return count
+
+
+def complete(subject, purpose: str, state: str = DeadlineState.DONE) -> int:
+    return _live(subject, purpose).update(state=state, next_fire_at=None, closed_at=timezone.now())
+
+
+def cancel(subject, purpose: str) -> int:
+    return complete(subject, purpose, DeadlineState.CANCELLED)
+
+
+def _fire(deadline: Deadline, step: dict, now: datetime) -> int:
+    resolver = _resolvers.get(deadline.content_type.app_label + "." + deadline.content_type.model)
+    subject = deadline.subject
+    if resolver is None or subject is None:
+        log.warning("deadline %s: no audience resolver or subject gone", deadline.pk)
+        recipients = []
+    else:
+        recipients = list(resolver(subject, step["audience"]))
+    overdue = now >= deadline.due_at
+    kind = f"deadline.{step['action']}"
+    due_local = timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M")
+    if step["action"] == "escalate" or overdue:
+        subject_line = f"[逾期] {deadline.title}（期限 {due_local}）"
+    else:
+        subject_line = f"[提醒] {deadline.title}（期限 {due_local}）"
+    link = subject.get_absolute_url() if hasattr(subject, "get_absolute_url") else ""
+    notify.notify(recipients, kind, subject_line, body=deadline.title, link=link)
+    DeadlineEvent.objects.create(deadline=deadline, step=deadline.next_step, action=step["action"],
+                                 audience=step["audience"], fired_at=now, recipients=len(recipients))
+    return len(recipients)
+
+
+def run_due(now: datetime | None = None, limit: int = 500) -> int:
+    """Fire every step whose time has come. Returns the number of steps fired."""
+    now = now or timezone.now()
+    fired = 0
+    ids = list(
+        Deadline.objects.filter(state__in=LIVE, next_fire_at__lte=now).order_by("next_fire_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in ids:
+        with transaction.atomic():
+            deadline = (
+                Deadline.objects.select_for_update().select_related("policy", "content_type")
+                .filter(pk=pk, state__in=LIVE, next_fire_at__lte=now).first()
+            )
+            if deadline is None:
+                continue
+            step = deadline.policy.steps[deadline.next_step]
+            _fire(deadline, step, now)
+            fired += 1
+            repeat = step.get("repeat_minutes")
+            current = deadline.next_step
+            deadline.next_step += 1
+            _schedule(deadline, now)
+            if repeat and deadline.state == DeadlineState.OPEN:
+                again = now + timedelta(minutes=repeat)
+                if deadline.next_fire_at is None or again < deadline.next_fire_at:
+                    # Repeat this step until acknowledged, unless a later step is due first.
+                    deadline.next_step, deadline.next_fire_at = current, again
+            deadline.save(update_fields=["next_step", "next_fire_at"])
+    return fired

@@ -1,0 +1,73 @@
+"""Jurisdiction: the one function that decides which rows a user may see.
+
+Every queryset that reaches a user — pages, exports, maps, counts, API — goes through :func:`scope`.
+A model says how it is scoped with a ``SCOPE = ScopeSpec(...)`` class attribute:
+
+- ``region_field``: a field holding the region path (digits; a prefix is an ancestor);
+- ``sector_field``: the industry sector, for department officers (行业部门) who see only their sector;
+- ``manager_field``: the relation to users who manage the premises (unit managers see only those).
+
+Subtree filters are written as a range on the path (``path >= p and path < successor(p)``) so that
+SQLite and PostgreSQL both answer them from a plain b-tree index.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from firegov.core.models import Role
+from firegov.core.scopespec import ScopeSpec
+
+__all__ = ["ScopeSpec", "path_successor", "scope", "spec_for", "subtree_q", "user_region_path"]
+
+
+def path_successor(prefix: str) -> str | None:
+    """Smallest digit string greater than every string that starts with ``prefix``."""
+    stripped = prefix.rstrip("9")
+    if not stripped:
+        return None
+    return stripped[:-1] + str(int(stripped[-1]) + 1)
+
+
+def subtree_q(field: str, prefix: str) -> Q:
+    upper = path_successor(prefix)
+    q = Q(**{f"{field}__gte": prefix})
+    if upper is not None:
+        q &= Q(**{f"{field}__lt": upper})
+    return q
+
+
+def spec_for(model) -> ScopeSpec:
+    spec = getattr(model, "SCOPE", None)
+    if spec is None:
+        raise TypeError(f"{model.__name__} declares no SCOPE; it cannot be shown to users")
+    return spec
+
+
+def scope(user, queryset: QuerySet) -> QuerySet:
+    """Rows of ``queryset`` that ``user`` may see (region subtree × sector × role)."""
+    spec = spec_for(queryset.model)
+    if user is None or not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    if user.is_system_admin:
+        return queryset
+    if user.role == Role.UNIT_MANAGER:
+        if spec.manager_field is None:
+            return queryset.none()
+        return queryset.filter(**{spec.manager_field: user})
+    agency = user.agency
+    if agency is None or not user.role:
+        return queryset.none()
+    queryset = queryset.filter(subtree_q(spec.region_field, agency.region_path))
+    if user.role == Role.DEPARTMENT_OFFICER and spec.sector_field:
+        queryset = queryset.filter(**{spec.sector_field: agency.sector})
+    return queryset
+
+
+def user_region_path(user) -> str | None:
+    """The root of the user's jurisdiction ('' for everything, None for nothing)."""
+    if user.is_system_admin:
+        return ""
+    if user.agency_id is None:
+        return None
+    return user.agency.region_path

@@ -1,0 +1,122 @@
+"""Pages of the core: dashboard, inbox, regions, agencies, and the history tab of any object."""
+
+from __future__ import annotations
+
+from auditlog.models import LogEntry
+from django.apps import apps
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from firegov.core import notify
+from firegov.core.models import Agency, Notification, Region
+from firegov.core.roles import can
+from firegov.core.scoping import scope, subtree_q
+
+# Models whose history a user may open, with the permission resource that guards them.
+HISTORY_MODELS = {
+    "registry.unit": "registry.unit",
+    "registry.community": "registry.community",
+    "core.region": "core.region",
+    "core.agency": "core.agency",
+}
+
+
+def paginate(request, queryset, per_page=50):
+    paginator = Paginator(queryset, per_page)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@login_required
+def home(request):
+    from firegov.registry.models import CLASSIFICATION_FLAGS, Unit
+
+    units = scope(request.user, Unit.objects.alive())
+    flags = {name: units.filter(**{name: True}).count() for name, _label in CLASSIFICATION_FLAGS[:4]}
+    by_county = []
+    root = _jurisdiction_root(request.user)
+    children = scope(request.user, Region.objects.filter(parent=root)) if root else Region.objects.none()
+    for region in children:
+        by_county.append({"name": region.name, "value": units.filter(subtree_q("region_path", region.path)).count()})
+    by_type = list(units.values("place_type").annotate(n=Count("id")).order_by("-n")[:10])
+    return render(request, "core/home.html", {
+        "total": units.count(),
+        "flags": [(label, flags[name]) for name, label in CLASSIFICATION_FLAGS[:4]],
+        "by_region": by_county,
+        "by_type": by_type,
+        "notifications": Notification.objects.filter(recipient=request.user)[:5],
+    })
+
+
+def _jurisdiction_root(user):
+    if user.is_system_admin:
+        return Region.objects.order_by("path").first()
+    if user.agency_id:
+        return user.agency.region
+    return None
+
+
+@login_required
+def inbox(request):
+    page = paginate(request, Notification.objects.filter(recipient=request.user))
+    return render(request, "core/inbox.html", {"page": page})
+
+
+@login_required
+@require_POST
+def inbox_read(request):
+    ids = request.POST.getlist("id")
+    notify.mark_read(request.user, [int(i) for i in ids if i.isdigit()] if ids else None)
+    return redirect("inbox")
+
+
+@login_required
+def region_list(request):
+    if not can(request.user, "view", "core.region"):
+        raise Http404
+    regions = scope(request.user, Region.objects.all())
+    parent_id = request.GET.get("parent")
+    if parent_id and parent_id.isdigit():
+        parent = get_object_or_404(regions, pk=parent_id)
+        regions = regions.filter(parent=parent)
+    else:
+        parent = None
+        root = _jurisdiction_root(request.user)
+        regions = regions.filter(pk=root.pk) if root else regions.none()
+    regions = regions.annotate(n_children=Count("children"))
+    return render(request, "core/region_list.html", {"regions": regions, "parent": parent})
+
+
+@login_required
+def agency_list(request):
+    if not can(request.user, "view", "core.agency"):
+        raise Http404
+    agencies = scope(request.user, Agency.objects.select_related("region"))
+    kind = request.GET.get("kind")
+    if kind:
+        agencies = agencies.filter(kind=kind)
+    return render(request, "core/agency_list.html", {
+        "page": paginate(request, agencies), "kind": kind, "kinds": Agency._meta.get_field("kind").choices,
+        "query": query_without_page(request),
+    })
+
+
+@login_required
+def history(request, model, pk):
+    resource = HISTORY_MODELS.get(model)
+    if resource is None or not can(request.user, "view", resource):
+        raise Http404
+    model_cls = apps.get_model(model)
+    # Soft-deleted records keep their history, and it stays readable within the jurisdiction.
+    obj = get_object_or_404(scope(request.user, model_cls.objects.all()), pk=pk)
+    entries = LogEntry.objects.get_for_object(obj).select_related("actor")
+    return render(request, "core/history.html", {"object": obj, "entries": paginate(request, entries)})

@@ -1,0 +1,141 @@
+"""Domain writes of the premises registry. Views, API and imports all come through here."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from firegov.core import deadlines, worktime
+from firegov.core.models import Agency, AgencyKind, Region, Role, User
+from firegov.core.roles import can
+from firegov.core.scoping import scope
+from firegov.kernels.place_types import AttributeValueError, validate_attributes
+from firegov.registry.models import Community, Unit
+
+MISSING_MANAGER = "registry.key_unit_manager"
+MISSING_RECORD_POLICY = "registry-missing-record"
+MISSING_RECORD_WORKDAYS = 10
+
+UNIT_FIELDS = [
+    "name", "uscc", "address", "region", "lat", "lng", "place_type", "attributes", "department",
+    "legal_representative", "legal_representative_phone", "responsible_person", "responsible_phone",
+    "safety_manager", "safety_manager_phone", "status",
+]
+
+
+def clean_attributes(raw: dict) -> dict:
+    """Validate unit attributes with the kernel's table; a ValidationError names the field."""
+    try:
+        return validate_attributes({k: v for k, v in (raw or {}).items() if v not in (None, "")})
+    except AttributeValueError as exc:
+        raise ValidationError({"attributes": f"{exc.field}: {exc.message_zh}"}) from exc
+
+
+def check_region_in_scope(user, region: Region) -> None:
+    if not scope(user, Region.objects.filter(pk=region.pk)).exists():
+        raise ValidationError({"region": _("This region is outside your jurisdiction.")})
+
+
+def check_department_in_scope(user, department: Agency | None) -> None:
+    if department is None:
+        return
+    if department.kind != AgencyKind.DEPARTMENT:
+        raise ValidationError({"department": _("Choose an industry department.")})
+    if user.role == Role.DEPARTMENT_OFFICER and department.sector != user.agency.sector:
+        raise ValidationError({"department": _("You can only assign units to your own sector.")})
+
+
+@transaction.atomic
+def save_unit(user, data: dict, unit: Unit | None = None) -> Unit:
+    """Create (unit=None) or change a unit after checking role, jurisdiction and values."""
+    action = "add" if unit is None else "change"
+    if not can(user, action, "registry.unit"):
+        raise PermissionDenied
+    if unit is not None and not scope(user, Unit.objects.alive().filter(pk=unit.pk)).exists():
+        raise PermissionDenied
+    unit = unit or Unit()
+    for field in UNIT_FIELDS:
+        if field in data:
+            setattr(unit, field, data[field])
+    if user.role == Role.UNIT_MANAGER:
+        # A unit keeps its own record but cannot move itself to another region or department.
+        original = Unit.objects.get(pk=unit.pk)
+        unit.region, unit.department, unit.status = original.region, original.department, original.status
+    unit.attributes = clean_attributes(unit.attributes)
+    unit.uscc = (unit.uscc or "").strip().upper()
+    check_region_in_scope(user, unit.region)
+    check_department_in_scope(user, unit.department)
+    if user.role == Role.DEPARTMENT_OFFICER and unit.department is None:
+        raise ValidationError({"department": _("Choose an industry department.")})
+    unit.full_clean(exclude=["managers", "region_path", "sector", "classification", "classified_with"])
+    unit.save()
+    return unit
+
+
+@transaction.atomic
+def delete_unit(user, unit: Unit) -> None:
+    """Soft delete: the record and its history stay; the unit leaves every list."""
+    if not can(user, "delete", "registry.unit"):
+        raise PermissionDenied
+    if not scope(user, Unit.objects.alive().filter(pk=unit.pk)).exists():
+        raise PermissionDenied
+    unit.deleted_at = timezone.now()
+    unit.status = "closed"
+    unit.save(update_fields=["deleted_at", "status"])
+    deadlines.cancel(unit, MISSING_MANAGER)
+
+
+@transaction.atomic
+def save_community(user, data: dict, community: Community | None = None) -> Community:
+    action = "add" if community is None else "change"
+    if not can(user, action, "registry.community"):
+        raise PermissionDenied
+    if community is not None and not scope(user, Community.objects.filter(pk=community.pk)).exists():
+        raise PermissionDenied
+    community = community or Community()
+    for field, value in data.items():
+        setattr(community, field, value)
+    check_region_in_scope(user, community.region)
+    community.full_clean()
+    community.save()
+    return community
+
+
+def check_required_records(unit: Unit) -> None:
+    """A key unit must name its fire safety manager (消防安全管理人, 消防法 第十七条).
+
+    While it has not, a deadline reminds the unit's managers and then escalates to the brigade.
+    """
+    if unit.deleted_at is None and unit.key_unit and not unit.safety_manager.strip():
+        if not deadlines._live(unit, MISSING_MANAGER).exists():
+            due = worktime.deadline(timezone.now(), MISSING_RECORD_WORKDAYS)
+            deadlines.register(unit, MISSING_MANAGER, f"{unit.name}：重点单位须确定消防安全管理人", due,
+                               MISSING_RECORD_POLICY)
+    else:
+        deadlines.complete(unit, MISSING_MANAGER)
+
+
+def unit_audience(unit: Unit, audience: str):
+    if audience == "unit_managers":
+        return unit.managers.filter(is_active=True)
+    if audience == "brigade":
+        roles = [Role.BRIGADE_SUPERVISOR, Role.INSPECTOR]
+        brigades = [a for a in Agency.objects.filter(kind=AgencyKind.BRIGADE)
+                    if unit.region_path.startswith(a.region_path)]
+        return User.objects.filter(agency__in=brigades, role__in=roles, is_active=True)
+    if audience == "department" and unit.department_id:
+        return User.objects.filter(agency=unit.department, role=Role.DEPARTMENT_OFFICER, is_active=True)
+    return User.objects.none()
+
+
+def _unit_saved(sender, instance: Unit, raw=False, **kwargs):
+    if not raw:
+        check_required_records(instance)
+
+
+def connect() -> None:
+    deadlines.register_audience("registry.unit", unit_audience)
+    post_save.connect(_unit_saved, sender=Unit, dispatch_uid="registry.unit.required_records")

@@ -1,0 +1,319 @@
+"""Pages of the premises registry. Thin: scoping, filters and services do the work."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from firegov.core.attachments import UploadRejected
+from firegov.core.attachments import store as store_attachment
+from firegov.core.models import Attachment, Deadline
+from firegov.core.roles import can
+from firegov.core.scoping import scope
+from firegov.core.views import paginate, query_without_page
+from firegov.kernels.place_types import ATTRIBUTES
+from firegov.registry import excel, services
+from firegov.registry.filters import CommunityFilter, UnitFilter
+from firegov.registry.forms import CommunityForm, ImportUploadForm, UnitForm
+from firegov.registry.models import Community, Unit
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAP_POINT_LIMIT = 5000
+
+
+def _require(user, action, resource):
+    if not can(user, action, resource):
+        raise Http404  # never confirm that something exists to someone who may not see it
+
+
+def visible_units(request):
+    _require(request.user, "view", "registry.unit")
+    return scope(request.user, Unit.objects.alive())
+
+
+def filtered_units(request):
+    filterset = UnitFilter(request.GET or None, queryset=visible_units(request), request=request)
+    return filterset, filterset.qs
+
+
+def xlsx_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return response
+
+
+@login_required
+def unit_list(request):
+    filterset, units = filtered_units(request)
+    page = paginate(request, units.select_related("region", "department"))
+    context = {"filter": filterset, "page": page, "query": query_without_page(request),
+               "can_add": can(request.user, "add", "registry.unit"),
+               "can_import": can(request.user, "import", "registry.unit"),
+               "can_export": can(request.user, "export", "registry.unit")}
+    template = "registry/_unit_table.html" if request.headers.get("HX-Request") else "registry/unit_list.html"
+    return render(request, template, context)
+
+
+@login_required
+def unit_export(request):
+    _require(request.user, "export", "registry.unit")
+    _filterset, units = filtered_units(request)
+    data = excel.export_units(units, settings.FIREGOV["EXPORT_MAX_ROWS"])
+    return xlsx_response(data, f"units-{excel.stamp()}.xlsx")
+
+
+@login_required
+def unit_map(request):
+    filterset, units = filtered_units(request)
+    return render(request, "registry/unit_map.html", {"filter": filterset, "query": query_without_page(request),
+                                                      "total": units.count()})
+
+
+@login_required
+def unit_geojson(request):
+    _filterset, units = filtered_units(request)
+    located = units.filter(lat__isnull=False, lng__isnull=False)
+    rows = located.values_list("id", "name", "lat", "lng", "place_type", "key_unit")[:MAP_POINT_LIMIT]
+    features = [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lng, lat]},
+         "properties": {"id": pk, "name": name, "type": place_type, "key": key,
+                        "url": f"/units/{pk}/"}}
+        for pk, name, lat, lng, place_type, key in rows
+    ]
+    return JsonResponse({"type": "FeatureCollection", "features": features,
+                         "total": located.count(), "limit": MAP_POINT_LIMIT})
+
+
+@login_required
+def unit_detail(request, pk):
+    unit = get_object_or_404(visible_units(request).select_related("region", "department"), pk=pk)
+    tab = request.GET.get("tab", "overview")
+    attributes = [(ATTRIBUTES[name], value) for name, value in (unit.attributes or {}).items() if name in ATTRIBUTES]
+    context = {
+        "unit": unit, "tab": tab, "attributes": attributes,
+        "can_change": can(request.user, "change", "registry.unit"),
+        "can_delete": can(request.user, "delete", "registry.unit"),
+        "buildings": unit.buildings.all(), "lanes": unit.fire_lanes.all(), "stations": unit.micro_stations.all(),
+        "attachments": Attachment.objects.filter(content_type__model="unit", content_type__app_label="registry",
+                                                 object_id=str(unit.pk)),
+        "deadlines": Deadline.objects.filter(content_type__model="unit", content_type__app_label="registry",
+                                             object_id=str(unit.pk)).order_by("-created_at")[:10],
+        "region_names": " / ".join(r.name for r in unit.region.ancestors()) + " / " + unit.region.name,
+    }
+    return render(request, "registry/unit_detail.html", context)
+
+
+def _unit_form_view(request, unit=None):
+    action = "change" if unit else "add"
+    _require(request.user, action, "registry.unit")
+    form = UnitForm(request.POST or None, instance=unit, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.save_unit(request.user, form.unit_data(), unit)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(saved)
+    return render(request, "registry/unit_form.html", {"form": form, "unit": unit})
+
+
+@login_required
+def unit_create(request):
+    return _unit_form_view(request)
+
+
+@login_required
+def unit_edit(request, pk):
+    unit = get_object_or_404(visible_units(request), pk=pk)
+    return _unit_form_view(request, unit)
+
+
+@login_required
+@require_POST
+def unit_delete(request, pk):
+    unit = get_object_or_404(visible_units(request), pk=pk)
+    try:
+        services.delete_unit(request.user, unit)
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    messages.success(request, _("The unit was removed from the registry; its record and history are kept."))
+    return redirect("registry:unit-list")
+
+
+@login_required
+@require_POST
+def unit_attach(request, pk):
+    unit = get_object_or_404(visible_units(request), pk=pk)
+    _require(request.user, "change", "registry.unit")
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose a file."))
+    else:
+        try:
+            lat = float(request.POST["lat"]) if request.POST.get("lat") else None
+            lng = float(request.POST["lng"]) if request.POST.get("lng") else None
+            store_attachment(upload, upload.name, request.user, subject=unit, lat=lat, lng=lng,
+                             caption=request.POST.get("caption", ""))
+            messages.success(request, _("The file was stored as evidence."))
+        except (UploadRejected, ValueError) as exc:
+            messages.error(request, str(exc))
+    return redirect(f"{unit.get_absolute_url()}?tab=files")
+
+
+# ---------------------------------------------------------------- import
+
+def _import_dir():
+    path = settings.DATA_DIR / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _load_upload(request, token):
+    if not token or not token.isalnum() or request.session.get("import_token") != token:
+        raise Http404
+    return excel.read_sheet((_import_dir() / f"{token}.xlsx").read_bytes(), settings.FIREGOV["IMPORT_MAX_ROWS"])
+
+
+@login_required
+def unit_import_template(request):
+    return xlsx_response(excel.import_template(), "units-template.xlsx")
+
+
+@login_required
+def unit_import(request):
+    _require(request.user, "import", "registry.unit")
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data["file"].read(settings.UPLOAD_MAX_BYTES + 1)
+        try:
+            if len(data) > settings.UPLOAD_MAX_BYTES:
+                raise excel.ImportFileError(_("The file is too large."))
+            sheet = excel.read_sheet(data, settings.FIREGOV["IMPORT_MAX_ROWS"])
+        except excel.ImportFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            token = secrets.token_hex(16)
+            (_import_dir() / f"{token}.xlsx").write_bytes(data)
+            request.session["import_token"] = token
+            return render(request, "registry/import_mapping.html", {
+                "token": token, "sheet": sheet, "columns": excel.COLUMNS,
+                "mapping": excel.guess_mapping(sheet.headers), "sample": sheet.rows[:5],
+            })
+    return render(request, "registry/import_upload.html", {"form": form})
+
+
+def _mapping_from_post(request, sheet):
+    mapping = {}
+    for key, *_rest in excel.COLUMNS:
+        value = request.POST.get(f"map:{key}", "")
+        mapping[key] = int(value) if value.isdigit() and int(value) < len(sheet.headers) else None
+    return mapping
+
+
+@login_required
+@require_POST
+def unit_import_preview(request):
+    _require(request.user, "import", "registry.unit")
+    token = request.POST.get("token", "")
+    sheet = _load_upload(request, token)
+    mapping = _mapping_from_post(request, sheet)
+    results = excel.preview(request.user, sheet, mapping)
+    request.session["import_mapping"] = {k: v for k, v in mapping.items() if v is not None}
+    errors = [r for r in results if r.errors]
+    return render(request, "registry/import_preview.html", {
+        "token": token, "results": results, "errors": errors, "mapping": mapping,
+        "inserts": sum(r.action == "insert" for r in results), "updates": sum(r.action == "update" for r in results),
+    })
+
+
+@login_required
+@require_POST
+def unit_import_commit(request):
+    _require(request.user, "import", "registry.unit")
+    token = request.POST.get("token", "")
+    sheet = _load_upload(request, token)
+    mapping = {key: request.session.get("import_mapping", {}).get(key) for key, *_r in excel.COLUMNS}
+    ok, results = excel.commit(request.user, sheet, mapping)
+    if not ok:
+        errors = [r for r in results if r.errors]
+        messages.error(request, _("Nothing was imported: %(n)d rows have errors.") % {"n": len(errors)})
+        return render(request, "registry/import_preview.html", {"token": token, "results": results,
+                                                                 "errors": errors, "mapping": mapping})
+    (_import_dir() / f"{token}.xlsx").unlink(missing_ok=True)
+    request.session.pop("import_token", None)
+    messages.success(request, _("Imported %(n)d rows.") % {"n": len(results)})
+    return redirect("registry:unit-list")
+
+
+@login_required
+@require_POST
+def unit_import_errors(request):
+    _require(request.user, "import", "registry.unit")
+    sheet = _load_upload(request, request.POST.get("token", ""))
+    mapping = {key: request.session.get("import_mapping", {}).get(key) for key, *_r in excel.COLUMNS}
+    results = excel.preview(request.user, sheet, mapping)
+    return xlsx_response(excel.error_report(sheet, results), f"import-errors-{excel.stamp()}.xlsx")
+
+
+# ---------------------------------------------------------------- communities
+
+def visible_communities(request):
+    _require(request.user, "view", "registry.community")
+    return scope(request.user, Community.objects.all())
+
+
+@login_required
+def community_list(request):
+    filterset = CommunityFilter(request.GET or None, queryset=visible_communities(request), request=request)
+    page = paginate(request, filterset.qs.select_related("region"))
+    return render(request, "registry/community_list.html", {
+        "filter": filterset, "page": page, "query": query_without_page(request),
+        "can_add": can(request.user, "add", "registry.community")})
+
+
+@login_required
+def community_detail(request, pk):
+    community = get_object_or_404(visible_communities(request), pk=pk)
+    return render(request, "registry/community_detail.html", {
+        "community": community, "lanes": community.fire_lanes.all(), "stations": community.micro_stations.all(),
+        "can_change": can(request.user, "change", "registry.community")})
+
+
+def _community_form_view(request, community=None):
+    _require(request.user, "change" if community else "add", "registry.community")
+    form = CommunityForm(request.POST or None, instance=community, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            saved = services.save_community(request.user, data, community)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(saved)
+    return render(request, "registry/community_form.html", {"form": form, "community": community})
+
+
+@login_required
+def community_create(request):
+    return _community_form_view(request)
+
+
+@login_required
+def community_edit(request, pk):
+    return _community_form_view(request, get_object_or_404(visible_communities(request), pk=pk))

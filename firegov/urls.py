@@ -1,0 +1,34 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from firegov.core import api as core_api
+from firegov.core import views as core_views
+from firegov.registry import api as registry_api
+
+router = DefaultRouter()
+router.register("regions", core_api.RegionViewSet, basename="region")
+router.register("agencies", core_api.AgencyViewSet, basename="agency")
+router.register("units", registry_api.UnitViewSet, basename="unit")
+router.register("communities", registry_api.CommunityViewSet, basename="community")
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", auth_views.PasswordChangeView.as_view(success_url="/"), name="password-change"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("inbox/", core_views.inbox, name="inbox"),
+    path("inbox/read/", core_views.inbox_read, name="inbox-read"),
+    path("regions/", core_views.region_list, name="region-list"),
+    path("agencies/", core_views.agency_list, name="agency-list"),
+    path("history/<str:model>/<int:pk>/", core_views.history, name="history"),
+    path("", include("firegov.registry.urls")),
+    path("admin/", admin.site.urls),
+    path("api/auth/token/", core_api.TokenLogin.as_view(), name="api-token"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", include((router.urls, "api"))),
+]

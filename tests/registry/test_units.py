@@ -1,0 +1,196 @@
+"""The premises registry through its pages and API."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+from stdnum.cn import uscc as stdnum_uscc
+
+from firegov.core.models import Deadline
+from firegov.kernels.uscc import make as make_uscc
+from firegov.registry.models import Unit
+from tests.core.test_audit import unit_post_data
+
+VALID_USCC = make_uscc("9", "1", "370403", "MA3C12345")
+
+
+def test_generated_code_is_valid_for_stdnum():
+    assert stdnum_uscc.is_valid(VALID_USCC)
+
+
+def test_create_unit_with_valid_credit_code_and_classification(city, client):
+    client.force_login(city.xuecheng)
+    response = client.post("/units/new/", unit_post_data(city, uscc=VALID_USCC, attr_guest_rooms="50"))
+    assert response.status_code == 302
+    unit = Unit.objects.get(uscc=VALID_USCC)
+    assert unit.key_unit and unit.crowded_place and unit.public_gathering
+    assert unit.region_path == city.xc_comm.path
+    page = client.get(f"/units/{unit.pk}/?tab=classification").content.decode()
+    assert "公通字〔2001〕97号" in page
+
+
+def test_wrong_check_character_gives_a_clear_error(city, client):
+    client.force_login(city.xuecheng)
+    wrong = VALID_USCC[:-1] + ("0" if VALID_USCC[-1] != "0" else "1")
+    response = client.post("/units/new/", unit_post_data(city, uscc=wrong))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "统一社会信用代码" in html and VALID_USCC[-1] in html
+    assert not Unit.objects.filter(name="新建测试酒店").exists()
+
+
+def test_duplicate_credit_code_is_refused(city, client):
+    city.tz_restaurant.uscc = VALID_USCC
+    city.tz_restaurant.save()
+    client.force_login(city.xuecheng)
+    response = client.post("/units/new/", unit_post_data(city, uscc=VALID_USCC))
+    assert response.status_code == 200
+    assert Unit.objects.filter(uscc=VALID_USCC).count() == 1
+
+
+def test_cannot_create_unit_outside_jurisdiction(city, client, api_for):
+    client.force_login(city.xuecheng)
+    response = client.post("/units/new/", unit_post_data(city, region=city.tz_comm.pk))
+    assert response.status_code == 200
+    assert not Unit.objects.filter(name="新建测试酒店").exists()
+    api = api_for(city.xuecheng)
+    response = api.post("/api/units/", {"name": "越界单位", "place_type": "hotel", "region": city.tz_comm.pk,
+                                        "address": "滕州某路"}, format="json")
+    assert response.status_code == 400 and "region" in response.json()
+
+
+def test_bad_attribute_values_are_rejected(city, api_for):
+    api = api_for(city.xuecheng)
+    response = api.post("/api/units/", {"name": "坏属性", "place_type": "hotel", "region": city.xc_comm.pk,
+                                        "address": "某路", "attributes": {"guest_rooms": -3}}, format="json")
+    assert response.status_code == 400
+    assert "attributes" in response.json()
+    response = api.post("/api/units/", {"name": "坏属性", "place_type": "castle", "region": city.xc_comm.pk,
+                                        "address": "某路"}, format="json")
+    assert response.status_code == 400 and "place_type" in response.json()
+
+
+def test_classification_recomputes_when_attributes_change(city, api_for):
+    api = api_for(city.xuecheng)
+    unit = city.xc_hotel
+    assert unit.key_unit
+    response = api.patch(f"/api/units/{unit.pk}/", {"attributes": {"guest_rooms": 49}}, format="json")
+    assert response.status_code == 200
+    assert response.json()["key_unit"] is False
+    response = api.patch(f"/api/units/{unit.pk}/", {"attributes": {"guest_rooms": 50}}, format="json")
+    assert response.json()["key_unit"] is True
+    assert any("客房" in r["text"] for r in response.json()["classification"])
+
+
+def test_unit_manager_edits_own_unit_but_cannot_move_it(city, api_for):
+    api = api_for(city.danwei)
+    response = api.patch(f"/api/units/{city.xc_hotel.pk}/", {"safety_manager": "赵六", "region": city.tz_comm.pk},
+                         format="json")
+    assert response.status_code in (200, 400)
+    city.xc_hotel.refresh_from_db()
+    assert city.xc_hotel.region_id == city.xc_grid.pk
+    assert api.post("/api/units/", {"name": "x", "place_type": "hotel", "region": city.xc_comm.pk,
+                                    "address": "y"}, format="json").status_code == 403
+
+
+def test_department_officer_sees_only_own_sector(city, api_for):
+    body = api_for(city.xc_jiaoyu).get("/api/units/").json()
+    assert [u["name"] for u in body["results"]] == [city.xc_school.name]
+
+
+def test_list_filters_sorting_and_pagination(city, client):
+    client.force_login(city.admin)
+    page = client.get("/units/", {"place_type": "school"}).content.decode()
+    assert city.xc_school.name in page and city.xc_hotel.name not in page
+    page = client.get("/units/", {"classification": "key_unit"}).content.decode()
+    assert city.xc_hotel.name in page and city.tz_restaurant.name not in page
+    page = client.get("/units/", {"region": city.tz.pk}).content.decode()
+    assert city.tz_school.name in page and city.xc_school.name not in page
+    page = client.get("/units/", {"q": "小吃"}).content.decode()
+    assert city.tz_restaurant.name in page and city.tz_school.name not in page
+    response = client.get("/units/", {"o": "name"})
+    assert response.status_code == 200
+    htmx = client.get("/units/", {"place_type": "school"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in htmx and city.xc_school.name in htmx
+
+
+def test_export_is_exactly_the_filtered_list(city, client):
+    client.force_login(city.admin)
+    response = client.get("/units/export.xlsx", {"place_type": "school"})
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert {r[2] for r in rows[1:]} == {city.xc_school.name, city.tz_school.name}
+    assert rows[0][2] == "单位名称"
+
+
+def test_soft_delete_keeps_the_record(city, client):
+    client.force_login(city.xc_supervisor)
+    client.post(f"/units/{city.xc_hotel.pk}/delete/")
+    unit = Unit.objects.get(pk=city.xc_hotel.pk)
+    assert unit.deleted_at is not None and unit.status == "closed"
+    assert client.get(f"/units/{unit.pk}/").status_code == 404
+    assert client.get(f"/history/registry.unit/{unit.pk}/").status_code == 200
+
+
+def test_inspector_cannot_delete(city, client):
+    client.force_login(city.xuecheng)
+    assert client.post(f"/units/{city.xc_hotel.pk}/delete/").status_code == 404
+    assert Unit.objects.alive().filter(pk=city.xc_hotel.pk).exists()
+
+
+def test_key_unit_without_safety_manager_gets_a_reminder(city):
+    unit = city.xc_hotel
+    assert unit.key_unit and not unit.safety_manager
+    deadline = Deadline.objects.get(object_id=str(unit.pk), purpose="registry.key_unit_manager")
+    assert deadline.state == "open"
+    unit.safety_manager = "李四"
+    unit.save()
+    deadline.refresh_from_db()
+    assert deadline.state == "done"
+    assert not Deadline.objects.filter(object_id=str(city.tz_restaurant.pk)).exists()
+
+
+def test_unit_pages_render(city, client):
+    client.force_login(city.admin)
+    for tab in ("overview", "classification", "buildings", "files", "deadlines"):
+        assert client.get(f"/units/{city.xc_hotel.pk}/", {"tab": tab}).status_code == 200
+    for url in ("/", "/units/map/", "/units/new/", f"/units/{city.xc_hotel.pk}/edit/", "/communities/",
+                "/regions/", "/agencies/", "/inbox/", "/units/import/", "/communities/new/"):
+        assert client.get(url).status_code == 200, url
+
+
+def test_english_interface(city, client):
+    client.force_login(city.admin)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/units/"})
+    page = client.get("/units/").content.decode()
+    assert "Units" in page and "Export to Excel" in page
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/units/"})
+    assert "导出" in client.get("/units/").content.decode()
+
+
+def test_api_schema_and_docs(city, client):
+    client.force_login(city.admin)
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200 and b"/api/units/" in schema.content
+    assert client.get("/api/docs/").status_code == 200
+
+
+def test_token_login(city, client):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    response = api.post("/api/auth/token/", {"username": "tengzhou", "password": "Firegov-2026"}, format="json")
+    assert response.status_code == 200
+    token = response.json()["token"]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    body = api.get("/api/units/").json()
+    assert body["count"] == 2 and "results" in body
+    bad = APIClient().post("/api/auth/token/", {"username": "tengzhou", "password": "wrong"}, format="json")
+    assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/api/communities/", "/api/regions/", "/api/agencies/", "/api/units/"])
+def test_api_lists_are_paginated(city, api_for, path):
+    body = api_for(city.admin).get(path).json()
+    assert set(body) >= {"count", "results", "next", "previous"}
