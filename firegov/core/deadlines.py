@@ -32,6 +32,7 @@ log = logging.getLogger("firegov.deadlines")
 
 AudienceResolver = Callable[[object, str], Iterable]
 _resolvers: dict[str, AudienceResolver] = {}
+_default_policies: dict[str, dict] = {}
 LIVE = (DeadlineState.OPEN, DeadlineState.ACKNOWLEDGED)
 
 
@@ -44,6 +45,21 @@ def register_audience(model_label: str, resolver: AudienceResolver) -> None:
     _resolvers[model_label.lower()] = resolver
 
 
+def define_policy(code: str, name: str, steps: list[dict]) -> None:
+    """Declare an app's default policy; it is stored on first use and admins may then edit it."""
+    validate_steps(steps)
+    _default_policies[code] = {"name": name, "steps": steps}
+
+
+def get_policy(code: str) -> EscalationPolicy:
+    policy = EscalationPolicy.objects.filter(code=code).first()
+    if policy is None:
+        if code not in _default_policies:
+            raise PolicyError(f"unknown escalation policy {code!r}")
+        policy, _created = EscalationPolicy.objects.get_or_create(code=code, defaults=_default_policies[code])
+    return policy
+
+
 def validate_steps(steps) -> None:
     if not isinstance(steps, list) or not steps:
         raise PolicyError("steps must be a non-empty list")
@@ -52,14 +68,15 @@ def validate_steps(steps) -> None:
             raise PolicyError(f"step {i + 1}: must be an object")
         if ("offset_minutes" in step) == ("offset_workdays" in step):
             raise PolicyError(f"step {i + 1}: give exactly one of offset_minutes, offset_workdays")
-        if not isinstance(step.get("offset_minutes", step.get("offset_workdays")), int):
+        offset = step.get("offset_minutes", step.get("offset_workdays"))
+        if isinstance(offset, bool) or not isinstance(offset, int):
             raise PolicyError(f"step {i + 1}: the offset must be an integer")
         if step.get("action") not in ("remind", "escalate"):
             raise PolicyError(f"step {i + 1}: action must be remind or escalate")
         if not isinstance(step.get("audience"), str) or not step["audience"]:
             raise PolicyError(f"step {i + 1}: audience is required")
         repeat = step.get("repeat_minutes")
-        if repeat is not None and (not isinstance(repeat, int) or repeat <= 0):
+        if repeat is not None and (isinstance(repeat, bool) or not isinstance(repeat, int) or repeat <= 0):
             raise PolicyError(f"step {i + 1}: repeat_minutes must be a positive integer")
 
 
@@ -87,7 +104,7 @@ def _schedule(deadline: Deadline, now: datetime) -> None:
 def register(subject, purpose: str, title: str, due_at: datetime, policy_code: str,
              now: datetime | None = None) -> Deadline:
     """Create or move the live deadline of ``subject`` for ``purpose`` (``now``: the clock by default)."""
-    policy = EscalationPolicy.objects.get(code=policy_code)
+    policy = get_policy(policy_code)
     validate_steps(policy.steps)
     ct = ContentType.objects.get_for_model(subject)
     now = now or timezone.now()
@@ -108,13 +125,16 @@ def register(subject, purpose: str, title: str, due_at: datetime, policy_code: s
 
 
 def _skip_past_reminders(deadline: Deadline, now: datetime) -> None:
-    """A reminder whose time passed before registration is pointless; escalations still fire."""
+    """A reminder whose time passed before registration is pointless; escalations still fire.
+
+    This holds also when the deadline is already overdue at registration: the reminders are not
+    sent (one per run) ahead of the escalation that is due at once.
+    """
     steps = deadline.policy.steps
     while (
         deadline.next_step < len(steps)
         and steps[deadline.next_step]["action"] == "remind"
         and step_time(deadline.due_at, steps[deadline.next_step]) < now
-        and deadline.due_at > now
     ):
         deadline.next_step += 1
 
@@ -128,6 +148,15 @@ def acknowledge(subject, purpose: str) -> int:
     count = 0
     for deadline in _live(subject, purpose).filter(state=DeadlineState.OPEN).select_related("policy"):
         deadline.state = DeadlineState.ACKNOWLEDGED
+        steps = deadline.policy.steps
+        if (
+            deadline.next_step < len(steps)
+            and deadline.next_fire_at is not None
+            and deadline.next_fire_at > step_time(deadline.due_at, steps[deadline.next_step])
+        ):
+            # The current step has fired and only waits to repeat: acknowledging ends the repeats,
+            # it must not send the step again at its original (past) time.
+            deadline.next_step += 1
         _schedule(deadline, timezone.now())
         deadline.save(update_fields=["state", "next_step", "next_fire_at"])
         count += 1
@@ -180,17 +209,20 @@ def run_due(now: datetime | None = None, limit: int = 500) -> int:
             )
             if deadline is None:
                 continue
-            step = deadline.policy.steps[deadline.next_step]
-            _fire(deadline, step, now)
-            fired += 1
-            repeat = step.get("repeat_minutes")
-            current = deadline.next_step
-            deadline.next_step += 1
-            _schedule(deadline, now)
-            if repeat and deadline.state == DeadlineState.OPEN:
-                again = now + timedelta(minutes=repeat)
-                if deadline.next_fire_at is None or again < deadline.next_fire_at:
-                    # Repeat this step until acknowledged, unless a later step is due first.
-                    deadline.next_step, deadline.next_fire_at = current, again
+            # Fire every step whose time has come (several when the deadline was registered late or
+            # the job did not run for a while), so that a second run with the same ``now`` fires nothing.
+            while deadline.next_fire_at is not None and deadline.next_fire_at <= now:
+                step = deadline.policy.steps[deadline.next_step]
+                _fire(deadline, step, now)
+                fired += 1
+                repeat = step.get("repeat_minutes")
+                current = deadline.next_step
+                deadline.next_step += 1
+                _schedule(deadline, now)
+                if repeat and repeat > 0 and deadline.state == DeadlineState.OPEN:
+                    again = now + timedelta(minutes=repeat)
+                    if deadline.next_fire_at is None or again < deadline.next_fire_at:
+                        # Repeat this step until acknowledged, unless a later step is due first.
+                        deadline.next_step, deadline.next_fire_at = current, again
             deadline.save(update_fields=["next_step", "next_fire_at"])
     return fired

@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import logging
-import urllib.error
 import urllib.request
 from collections.abc import Iterable
 
@@ -122,7 +121,9 @@ def deliver(delivery: Delivery) -> bool:
         try:
             delivery.detail = channel.send(delivery.notification)[:300]
             delivery.status = DeliveryStatus.SENT
-        except (OSError, urllib.error.URLError, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a channel reports failure by raising anything
+            # (http.client.HTTPException from a gateway that is not HTTP, a plugin's own errors):
+            # whatever it is, it is recorded and retried, and the other deliveries still go out.
             log.warning("delivery %s over %s failed: %s", delivery.pk, delivery.channel, exc)
             delivery.detail = str(exc)[:300]
             delivery.status = DeliveryStatus.FAILED if delivery.attempts >= MAX_ATTEMPTS else DeliveryStatus.PENDING

@@ -18,6 +18,11 @@ from firegov.registry.models import Community, Unit
 MISSING_MANAGER = "registry.key_unit_manager"
 MISSING_RECORD_POLICY = "registry-missing-record"
 MISSING_RECORD_WORKDAYS = 10
+MISSING_RECORD_STEPS = [
+    {"offset_workdays": -5, "action": "remind", "audience": "unit_managers"},
+    {"offset_workdays": -1, "action": "remind", "audience": "unit_managers"},
+    {"offset_minutes": 0, "action": "escalate", "audience": "brigade", "repeat_minutes": 7 * 24 * 60},
+]
 
 UNIT_FIELDS = [
     "name", "uscc", "address", "region", "lat", "lng", "place_type", "attributes", "department",
@@ -137,5 +142,7 @@ def _unit_saved(sender, instance: Unit, raw=False, **kwargs):
 
 
 def connect() -> None:
+    deadlines.define_policy(MISSING_RECORD_POLICY, "重点单位档案缺项提醒 / Key unit record incomplete",
+                            MISSING_RECORD_STEPS)
     deadlines.register_audience("registry.unit", unit_audience)
     post_save.connect(_unit_saved, sender=Unit, dispatch_uid="registry.unit.required_records")

@@ -74,7 +74,7 @@ def unit_export(request):
 def unit_map(request):
     filterset, units = filtered_units(request)
     return render(request, "registry/unit_map.html", {"filter": filterset, "query": query_without_page(request),
-                                                      "total": units.count()})
+                                                      "total": units.count(), "limit": MAP_POINT_LIMIT})
 
 
 @login_required

@@ -28,7 +28,7 @@
       if (data.features.length) { map.fitBounds(layer.getBounds().pad(0.1)); }
       var note = document.createElement('span');
       if (!data.features.length) { note.textContent = ' ' + el.dataset.msgNone; }
-      else if (data.total > data.limit) { note.textContent = ' ' + el.dataset.msgLimit.replace('%(n)s', data.limit); }
+      else if (data.total > data.limit) { note.textContent = ' ' + el.dataset.msgLimit; }
       status.appendChild(note);
       el.dataset.loaded = String(data.features.length);
     });

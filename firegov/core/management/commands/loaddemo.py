@@ -1,0 +1,25 @@
+"""Load the demo city (枣庄市): ``python -m django loaddemo [--units N] [--seed S]``."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from firegov.demo import DEMO_PASSWORD
+
+
+class Command(BaseCommand):
+    help = "Load the demo city (Zaozhuang, Shandong) with its agencies, demo accounts and units. Idempotent."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--units", type=int, default=2000, help="number of units to generate (default 2000)")
+        parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+
+    def handle(self, *args, **options):
+        from firegov.demo.loader import load_demo
+
+        if options["units"] < 1:
+            raise CommandError("--units must be at least 1")
+        result = load_demo(stdout=self.stdout, units=options["units"], seed=options["seed"])
+        if result.get("loaded"):
+            self.stdout.write(self.style.SUCCESS(
+                f"演示账号 admin、zhidui、xuecheng、xuecheng_dd、tengzhou、jiaoyu、danwei、jiankong、wangge，"
+                f"密码 {DEMO_PASSWORD} / demo accounts as listed, password {DEMO_PASSWORD}"
+            ))

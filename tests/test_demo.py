@@ -1,0 +1,222 @@
+"""The demo city loader: counts, idempotence, accounts, generated units and determinism."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+from auditlog.models import LogEntry
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.test import RequestFactory
+from faker import Faker
+from stdnum.cn import uscc
+
+from firegov.core.models import Agency, AgencyKind, Region, RegionLevel, Role, User
+from firegov.core.scoping import scope
+from firegov.demo import DEMO_PASSWORD
+from firegov.demo.loader import (
+    build_regions,
+    counts,
+    generate_communities,
+    generate_units,
+    iter_regions,
+    load_data,
+    load_demo,
+)
+from firegov.registry.models import Community, FireLane, MicroFireStation, Unit
+
+UNITS = 200
+SEED = 2026
+
+# username -> (role, agency name or None)
+ACCOUNTS = {
+    "admin": (Role.SYSTEM_ADMIN, "枣庄市消防救援支队"),
+    "zhidui": (Role.DETACHMENT, "枣庄市消防救援支队"),
+    "xuecheng": (Role.INSPECTOR, "薛城区消防救援大队"),
+    "xuecheng_dd": (Role.BRIGADE_SUPERVISOR, "薛城区消防救援大队"),
+    "tengzhou": (Role.INSPECTOR, "滕州市消防救援大队"),
+    "jiaoyu": (Role.DEPARTMENT_OFFICER, "枣庄市教育局"),
+    "danwei": (Role.UNIT_MANAGER, None),
+    "jiankong": (Role.MONITORING_OPERATOR, "枣庄市消防救援支队"),
+    "wangge": (Role.GRID_WORKER, "薛城区临城街道办事处"),
+}
+BRIGADE_PREFIXES = {
+    "市中区消防救援大队": "枣市消", "薛城区消防救援大队": "枣薛消", "峄城区消防救援大队": "枣峄消",
+    "台儿庄区消防救援大队": "枣台消", "山亭区消防救援大队": "枣山消", "滕州市消防救援大队": "枣滕消",
+    "高新区消防救援大队": "枣高消",
+}
+
+
+@pytest.fixture
+def demo(db):
+    out = io.StringIO()
+    result = load_demo(stdout=out, units=UNITS, seed=SEED)
+    return result
+
+
+def _fresh(seed):
+    rng = random.Random(seed)
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed)
+    return rng, fake
+
+
+def test_counts(demo):
+    assert demo["loaded"] is True
+    tree = build_regions(random.Random(SEED))
+    city_nodes = [n for n in iter_regions(tree) if n["path"].startswith("3704")]
+    assert demo["regions"] == len(city_nodes) == Region.objects.filter(path__startswith="3704").count()
+    levels = {level: Region.objects.filter(level=level).count() for level in RegionLevel.values}
+    assert levels["province"] == 1 and levels["city"] == 1 and levels["county"] == 7
+    assert levels["street"] == sum(len(c["streets"]) for c in load_data()["counties"]) == 64
+    streets = Region.objects.filter(level="street")
+    for street in streets:
+        assert 2 <= street.children.count() <= 4
+        assert len(street.path) == 9 and street.code == street.path and not street.official_code
+    for community in Region.objects.filter(level="community"):
+        assert 1 <= community.children.count() <= 3
+        assert community.parent.level == "street" and len(community.path) == 12
+    assert Region.objects.get(path="370471").official_code
+    assert Region.objects.get(path="370481").name == "滕州市"
+    assert Region.objects.get(path="3704").code == "370400"
+
+    assert demo["units"] == UNITS == Unit.objects.count()
+    assert demo["agencies"] == Agency.objects.count() == 115
+    assert demo["users"] == len(ACCOUNTS)
+    assert demo["communities"] == Community.objects.count() == 40
+    assert demo["fire_lanes"] == FireLane.objects.count() >= 40
+    assert 0 < demo["micro_stations"] == MicroFireStation.objects.count() <= 30
+    assert demo["buildings"] > 0
+    assert Community.objects.filter(built_year__lt=2000).exists()  # some old communities
+
+    for name, prefix in BRIGADE_PREFIXES.items():
+        brigade = Agency.objects.get(name=name)
+        assert brigade.kind == AgencyKind.BRIGADE and brigade.doc_prefix == prefix
+        assert brigade.children.filter(kind=AgencyKind.STATION).count() == 1
+    assert Agency.objects.get(kind=AgencyKind.DETACHMENT).doc_prefix == "枣消"
+    assert Agency.objects.filter(kind=AgencyKind.STREET_OFFICE).count() == 64
+    assert Agency.objects.filter(kind=AgencyKind.POLICE).count() == 7
+    assert Agency.objects.filter(kind=AgencyKind.SAFETY_COMMITTEE).count() == 1
+    assert Agency.objects.filter(kind=AgencyKind.DEPARTMENT, region__path="3704").count() == 9
+    assert Agency.objects.filter(kind=AgencyKind.DEPARTMENT, region__path="370403").count() == 9
+    assert Agency.objects.filter(kind=AgencyKind.DEPARTMENT, region__path="370481").count() == 9
+
+
+def test_second_load_changes_nothing(demo):
+    before = counts()
+    logs = LogEntry.objects.count()
+    out = io.StringIO()
+    again = load_demo(stdout=out, units=UNITS, seed=SEED + 1)
+    assert again["loaded"] is False
+    assert "already loaded" in out.getvalue()
+    assert counts() == before
+    assert LogEntry.objects.count() == logs
+
+
+def test_history_names_admin(demo):
+    admin = User.objects.get(username="admin")
+    unit = Unit.objects.first()
+    entries = LogEntry.objects.get_for_object(unit)
+    assert entries.exists() and all(e.actor_id == admin.pk for e in entries)
+    assert not LogEntry.objects.filter(actor__isnull=True).exclude(object_pk=str(admin.pk)).exists()
+
+
+def test_demo_accounts_authenticate_with_role_and_agency(demo):
+    request = RequestFactory().post("/login/")
+    for username, (role, agency_name) in ACCOUNTS.items():
+        user = authenticate(request, username=username, password=DEMO_PASSWORD)
+        assert user is not None, username
+        assert user.role == role, username
+        assert (user.agency.name if user.agency else None) == agency_name, username
+        assert user.last_name and user.first_name
+        assert len(user.phone) == 11 and user.phone.isdigit()
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser and admin.is_staff
+    assert authenticate(request, username="zhidui", password="wrong-password") is None
+
+
+def test_unit_manager_manages_a_key_unit_in_xuecheng(demo):
+    danwei = User.objects.get(username="danwei")
+    units = list(danwei.managed_units.all())
+    assert len(units) == 1
+    unit = units[0]
+    assert unit.key_unit and unit.region_path.startswith("370403")
+    assert unit.place_type in ("hotel", "mall")
+    assert list(scope(danwei, Unit.objects.all())) == [unit]
+
+
+def test_city_education_officer_sees_education_units_citywide(demo):
+    jiaoyu = User.objects.get(username="jiaoyu")
+    visible = scope(jiaoyu, Unit.objects.all())
+    assert visible.count() == Unit.objects.filter(sector="education").count() > 0
+    # schools of 薛城区 are supervised by the district bureau, elsewhere by the city bureau
+    for unit in Unit.objects.filter(place_type__in=["school", "kindergarten"]).select_related("department"):
+        expected = "370403" if unit.region_path.startswith("370403") else (
+            "370481" if unit.region_path.startswith("370481") else "3704")
+        assert unit.department.region_path == expected
+
+
+def test_generated_units(demo):
+    units = list(Unit.objects.select_related("region"))
+    with_code = [u for u in units if u.uscc]
+    assert len(with_code) >= 0.8 * len(units)
+    assert len({u.uscc for u in with_code}) == len(with_code)
+    for unit in units:
+        assert unit.region_path.startswith("3704") and unit.region_path == unit.region.path
+        assert unit.region.level in ("street", "community", "grid")
+        assert unit.address.startswith(Region.objects.get(path=unit.region_path[:6]).name)
+        assert abs(unit.lat - 34.9) < 0.5 and abs(unit.lng - 117.35) < 0.6
+        assert unit.legal_representative and len(unit.responsible_phone) == 11
+        if unit.uscc:
+            assert uscc.is_valid(unit.uscc), unit.uscc
+            assert unit.uscc[2:8] == unit.region_path[:6], (unit.name, unit.uscc)
+            assert unit.uscc[:2] in ("91", "92", "11", "12", "52", "71")
+    assert len({u.place_type for u in units}) >= 15
+    assert Unit.objects.filter(status="operating").count() > 0.85 * len(units)
+
+
+def test_key_units_and_classification_reasons(demo):
+    key_units = Unit.objects.filter(key_unit=True)
+    assert 0.05 * UNITS <= key_units.count() <= 0.3 * UNITS
+    for unit in key_units:
+        assert any(r["rule"].startswith("key-units/") for r in unit.classification), unit.name
+        assert unit.classified_with
+    assert Unit.objects.filter(nine_small=True).exists()
+    assert Unit.objects.filter(crowded_place=True).exists()
+
+
+def test_generate_units_is_deterministic():
+    tree_a = build_regions(random.Random(7))
+    tree_b = build_regions(random.Random(7))
+    assert tree_a == tree_b
+    first = generate_units(*_fresh(7), tree_a, 60)
+    second = generate_units(*_fresh(7), tree_b, 60)
+    assert first == second
+    assert [u["name"] for u in first[:20]] == [u["name"] for u in second[:20]]
+    other = generate_units(*_fresh(8), tree_a, 60)
+    assert [u["name"] for u in other[:20]] != [u["name"] for u in first[:20]]
+    assert generate_communities(*_fresh(7), tree_a) == generate_communities(*_fresh(7), tree_b)
+
+
+def test_generated_names_are_unique_and_spread_by_population():
+    tree = build_regions(random.Random(1))
+    units = generate_units(*_fresh(1), tree, 1000)
+    assert len({u["name"] for u in units}) == 1000
+    by_county = {}
+    for unit in units:
+        by_county[unit["county_code"]] = by_county.get(unit["county_code"], 0) + 1
+    assert max(by_county, key=by_county.get) == "370481"  # 滕州 is the biggest
+    assert units[0]["showcase"] and units[0]["place_type"] == "hotel"
+
+
+def test_loaddemo_command(db):
+    out = io.StringIO()
+    call_command("loaddemo", units=30, seed=5, stdout=out)
+    assert "Firegov-2026" in out.getvalue()
+    assert Unit.objects.count() == 30
+    out = io.StringIO()
+    call_command("loaddemo", units=30, seed=5, stdout=out)
+    assert "already loaded" in out.getvalue()
+    assert Unit.objects.count() == 30
