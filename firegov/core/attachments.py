@@ -63,9 +63,12 @@ def _gps_from_exif(image: Image.Image) -> tuple[float | None, float | None]:
             value = d + m / 60 + s / 3600
             return -value if ref in ("S", "W") else value
 
-        return degrees(gps[2], gps[1]), degrees(gps[4], gps[3])
+        lat, lng = degrees(gps[2], gps[1]), degrees(gps[4], gps[3])
     except (KeyError, TypeError, ValueError, ZeroDivisionError, IndexError):
         return None, None
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):  # also NaN, which Pillow gives for 0/0 rationals
+        return None, None
+    return lat, lng
 
 
 def _reencode(data: bytes, mime: str) -> tuple[bytes, str, tuple[float | None, float | None]]:
@@ -85,6 +88,8 @@ def _reencode(data: bytes, mime: str) -> tuple[bytes, str, tuple[float | None, f
             raise
         except (OSError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise UploadRejected(_("The image cannot be read.")) from exc
+    # Pillow copies a JPEG/GIF comment (COM segment) from image.info into a saved JPEG: drop it.
+    image.info.pop("comment", None)
     out = io.BytesIO()
     if target == "jpg":
         image.convert("RGB").save(out, "JPEG", quality=88, optimize=True)

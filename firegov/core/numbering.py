@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from firegov.core.models import DocumentKind, DocumentSequence
 
-
 # The usual numbered documents of fire supervision (消防监督执法文书) and the character each carries.
 DEFAULT_KINDS = {
     "rectification_order": ("责令限期改正通知书", "限"),

@@ -15,6 +15,7 @@ from firegov.core import notify
 from firegov.core.models import Agency, Notification, Region
 from firegov.core.roles import can
 from firegov.core.scoping import scope, subtree_q
+from firegov.kernels.place_types import PLACE_TYPES
 
 # Models whose history a user may open, with the permission resource that guards them.
 HISTORY_MODELS = {
@@ -47,7 +48,9 @@ def home(request):
     children = scope(request.user, Region.objects.filter(parent=root)) if root else Region.objects.none()
     for region in children:
         by_county.append({"name": region.name, "value": units.filter(subtree_q("region_path", region.path)).count()})
-    by_type = list(units.values("place_type").annotate(n=Count("id")).order_by("-n")[:10])
+    by_type = [{"label": PLACE_TYPES[row["place_type"]].zh if row["place_type"] in PLACE_TYPES else row["place_type"],
+                "n": row["n"]}
+               for row in units.values("place_type").annotate(n=Count("id")).order_by("-n")[:10]]
     return render(request, "core/home.html", {
         "total": units.count(),
         "flags": [(label, flags[name]) for name, label in CLASSIFICATION_FLAGS[:4]],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from datetime import date, datetime
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -40,8 +41,11 @@ def invalidate() -> None:
 
 
 @receiver([post_save, post_delete], sender="core.CalendarDay")
-def _calendar_changed(**kwargs):
+def _calendar_changed(using=None, **kwargs):
     invalidate()
+    # Another thread may read the still-committed rows and cache them before this change commits:
+    # invalidate again once it has.
+    transaction.on_commit(invalidate, using=using)
 
 
 def is_workday(day: date) -> bool:

@@ -36,6 +36,8 @@ def attribute_field(attr) -> forms.Field:
 
 
 class RegionChoiceField(forms.ModelChoiceField):
+    """Regions in tree order, indented by level (a grid also names its community)."""
+
     def label_from_instance(self, obj):
         indent = {"province": 0, "city": 1, "county": 2, "street": 3, "community": 4, "grid": 5}[obj.level]
         return "\u3000" * indent + obj.name

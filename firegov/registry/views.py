@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from firegov.core.attachments import UploadRejected
@@ -53,7 +54,7 @@ def xlsx_response(data: bytes, filename: str) -> HttpResponse:
 @login_required
 def unit_list(request):
     filterset, units = filtered_units(request)
-    page = paginate(request, units.select_related("region", "department"))
+    page = paginate(request, units.select_related("region__parent", "department"))
     context = {"filter": filterset, "page": page, "query": query_without_page(request),
                "can_add": can(request.user, "add", "registry.unit"),
                "can_import": can(request.user, "import", "registry.unit"),
@@ -248,12 +249,14 @@ def unit_import_commit(request):
     ok, results = excel.commit(request.user, sheet, mapping)
     if not ok:
         errors = [r for r in results if r.errors]
-        messages.error(request, _("Nothing was imported: %(n)d rows have errors.") % {"n": len(errors)})
+        messages.error(request, ngettext("Nothing was imported: %(n)d row has errors.",
+                                         "Nothing was imported: %(n)d rows have errors.", len(errors)) % {"n": len(errors)})
         return render(request, "registry/import_preview.html", {"token": token, "results": results,
                                                                  "errors": errors, "mapping": mapping})
     (_import_dir() / f"{token}.xlsx").unlink(missing_ok=True)
     request.session.pop("import_token", None)
-    messages.success(request, _("Imported %(n)d rows.") % {"n": len(results)})
+    messages.success(request, ngettext("Imported %(n)d row.", "Imported %(n)d rows.", len(results))
+                     % {"n": len(results)})
     return redirect("registry:unit-list")
 
 
