@@ -194,3 +194,28 @@ def test_token_login(city, client):
 def test_api_lists_are_paginated(city, api_for, path):
     body = api_for(city.admin).get(path).json()
     assert set(body) >= {"count", "results", "next", "previous"}
+
+
+def test_a_province_switches_to_its_own_key_unit_table(city, settings, tmp_path):
+    """Rule tables are versioned data: a stricter provincial table reclassifies every unit."""
+    import json
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    import firegov.kernels as kernels
+
+    table = json.loads((Path(kernels.__file__).parent / "rules" / "key_units_national_2001.json").read_text("utf-8"))
+    table["id"] = "key-units/testprovince-2023"
+    for rule in table["rules"]:
+        if rule["id"] == "1.2":
+            rule["criteria"]["all"][0]["value"] = 100
+            rule["clause"] = "某省界定标准（2023）第1条"
+    (tmp_path / "key-units_testprovince-2023.json").write_text(json.dumps(table, ensure_ascii=False), "utf-8")
+    settings.FIREGOV = {**settings.FIREGOV, "RULES_DIR": str(tmp_path),
+                        "KEY_UNIT_TABLE": "key-units/testprovince-2023"}
+    assert city.xc_hotel.key_unit  # 80 rooms under the national table
+    call_command("reclassify")
+    city.xc_hotel.refresh_from_db()
+    assert not city.xc_hotel.key_unit
+    assert city.xc_hotel.classified_with.startswith("key-units/testprovince-2023")
