@@ -20,8 +20,9 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/firegov demo
 
+# Tests keep their files (secret key, evidence, job queue) in a throw-away data directory.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	FIREGOV_DATA_DIR="$${FIREGOV_DATA_DIR:-$$(mktemp -d)}" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

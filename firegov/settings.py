@@ -224,6 +224,7 @@ EMAIL_BACKEND = (
 EMAIL_FILE_PATH = DATA_DIR / "outbox"
 
 FIREGOV = {
+    "SITE_URL": config.string("SITE_URL", "http://127.0.0.1:8000").rstrip("/"),
     "NOTIFY_WEBHOOK_URL": config.string("NOTIFY_WEBHOOK_URL", ""),
     "NOTIFY_WEBHOOK_SECRET": config.string("NOTIFY_WEBHOOK_SECRET", ""),
     "NOTIFY_WEBHOOK_TIMEOUT": config.integer("NOTIFY_WEBHOOK_TIMEOUT", 10),

@@ -10,7 +10,7 @@ A step is a dict::
     {"offset_workdays": -2, "action": "remind", "audience": "unit_managers"}
     {"offset_minutes": 0, "action": "escalate", "audience": "brigade", "repeat_minutes": 1440}
 
-Offsets are relative to the due time (negative = before). A step with ``repeat_minutes`` fires again
+Offsets are relative to the due time (negative = before); working-day steps fire at 09:00 local time. A step with ``repeat_minutes`` fires again
 every so often until the deadline is acknowledged or done, or the next step's time comes;
 acknowledging also stops later ``escalate`` steps, while ``remind`` steps go on until it is done.
 """
@@ -34,6 +34,7 @@ AudienceResolver = Callable[[object, str], Iterable]
 _resolvers: dict[str, AudienceResolver] = {}
 _default_policies: dict[str, dict] = {}
 LIVE = (DeadlineState.OPEN, DeadlineState.ACKNOWLEDGED)
+WORKDAY_STEP_HOUR = 9
 
 
 class PolicyError(ValueError):
@@ -81,11 +82,14 @@ def validate_steps(steps) -> None:
 
 
 def step_time(due_at: datetime, step: dict) -> datetime:
+    """When a step fires: minutes count from the due time; working-day steps fire at the start of
+    office hours (09:00 local) on that working day, not at the due time's hour (often 23:59)."""
     if "offset_minutes" in step:
         return due_at + timedelta(minutes=step["offset_minutes"])
     local = timezone.localtime(due_at)
     day = worktime.add_workdays(local.date(), step["offset_workdays"])
-    return local.replace(year=day.year, month=day.month, day=day.day)
+    return local.replace(year=day.year, month=day.month, day=day.day, hour=WORKDAY_STEP_HOUR, minute=0, second=0,
+                         microsecond=0)
 
 
 def _schedule(deadline: Deadline, now: datetime) -> None:
@@ -202,27 +206,37 @@ def run_due(now: datetime | None = None, limit: int = 500) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     for pk in ids:
-        with transaction.atomic():
-            deadline = (
-                Deadline.objects.select_for_update().select_related("policy", "content_type")
-                .filter(pk=pk, state__in=LIVE, next_fire_at__lte=now).first()
-            )
-            if deadline is None:
-                continue
-            # Fire every step whose time has come (several when the deadline was registered late or
-            # the job did not run for a while), so that a second run with the same ``now`` fires nothing.
-            while deadline.next_fire_at is not None and deadline.next_fire_at <= now:
-                step = deadline.policy.steps[deadline.next_step]
-                _fire(deadline, step, now)
-                fired += 1
-                repeat = step.get("repeat_minutes")
-                current = deadline.next_step
-                deadline.next_step += 1
-                _schedule(deadline, now)
-                if repeat and repeat > 0 and deadline.state == DeadlineState.OPEN:
-                    again = now + timedelta(minutes=repeat)
-                    if deadline.next_fire_at is None or again < deadline.next_fire_at:
-                        # Repeat this step until acknowledged, unless a later step is due first.
-                        deadline.next_step, deadline.next_fire_at = current, again
-            deadline.save(update_fields=["next_step", "next_fire_at"])
+        try:
+            fired += _run_one(pk, now)
+        except Exception:  # noqa: BLE001 - one broken deadline must not stop the others
+            log.exception("deadline %s: step failed; it will be retried at the next run", pk)
+    return fired
+
+
+def _run_one(pk: int, now: datetime) -> int:
+    """Fire the due steps of one deadline under a row lock; returns how many fired."""
+    fired = 0
+    with transaction.atomic():
+        deadline = (
+            Deadline.objects.select_for_update().select_related("policy", "content_type")
+            .filter(pk=pk, state__in=LIVE, next_fire_at__lte=now).first()
+        )
+        if deadline is None:
+            return 0
+        # Fire every step whose time has come (several when the deadline was registered late or
+        # the job did not run for a while), so that a second run with the same ``now`` fires nothing.
+        while deadline.next_fire_at is not None and deadline.next_fire_at <= now:
+            step = deadline.policy.steps[deadline.next_step]
+            _fire(deadline, step, now)
+            fired += 1
+            repeat = step.get("repeat_minutes")
+            current = deadline.next_step
+            deadline.next_step += 1
+            _schedule(deadline, now)
+            if repeat and repeat > 0 and deadline.state == DeadlineState.OPEN:
+                again = now + timedelta(minutes=repeat)
+                if deadline.next_fire_at is None or again < deadline.next_fire_at:
+                    # Repeat this step until acknowledged, unless a later step is due first.
+                    deadline.next_step, deadline.next_fire_at = current, again
+        deadline.save(update_fields=["next_step", "next_fire_at"])
     return fired

@@ -17,11 +17,17 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from firegov.core.models import Delivery, DeliveryStatus, Notification
 
 log = logging.getLogger("firegov.notify")
+
+
+def absolute(link: str) -> str:
+    """Links leave firegov as full addresses (FIREGOV_SITE_URL), in mails and gateway messages."""
+    return link if "://" in link else settings.FIREGOV["SITE_URL"] + link
 
 
 class Channel:
@@ -44,7 +50,7 @@ class EmailChannel(Channel):
     def send(self, notification):
         body = notification.body
         if notification.link:
-            body = f"{body}\n\n{notification.link}"
+            body = f"{body}\n\n{absolute(notification.link)}"
         send_mail(notification.subject, body, None, [notification.recipient.email])
         return notification.recipient.email
 
@@ -64,7 +70,7 @@ class WebhookChannel(Channel):
             "kind": notification.kind,
             "subject": notification.subject,
             "body": notification.body,
-            "link": notification.link,
+            "link": absolute(notification.link) if notification.link else "",
             "recipient": {"username": recipient.username, "name": str(recipient), "phone": recipient.phone,
                           "email": recipient.email},
             "created_at": notification.created_at.isoformat(),
@@ -113,6 +119,14 @@ def _enqueue(notification_ids: list[int]) -> None:
 
 
 def deliver(delivery: Delivery) -> bool:
+    """Send one delivery. The attempt is claimed first (compare-and-set on the attempt count), so two
+    workers, or the after-commit task and the retry job, never send the same delivery twice, and no
+    transaction stays open while a gateway is called."""
+    claimed = Delivery.objects.filter(
+        pk=delivery.pk, status=DeliveryStatus.PENDING, attempts=delivery.attempts
+    ).update(attempts=F("attempts") + 1)
+    if not claimed:
+        return False
     channel = CHANNELS.get(delivery.channel)
     delivery.attempts += 1
     if channel is None:

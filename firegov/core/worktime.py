@@ -7,6 +7,7 @@ later years' holidays and make-up working days as CalendarDay rows, which overri
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date, datetime
 
 from django.db import transaction
@@ -17,12 +18,16 @@ from firegov.kernels.workdays import WorkCalendar
 
 _lock = threading.Lock()
 _cached: WorkCalendar | None = None
+_loaded_at = 0.0
+# Other processes (web, workers) learn of an administrator's calendar change within this time.
+RELOAD_SECONDS = 300
 
 
 def calendar() -> WorkCalendar:
-    global _cached
+    global _cached, _loaded_at
     with _lock:
-        if _cached is None:
+        if _cached is None or time.monotonic() - _loaded_at > RELOAD_SECONDS:
+            _loaded_at = time.monotonic()
             from firegov.core.models import CalendarDay
 
             base = WorkCalendar.from_json()

@@ -29,8 +29,8 @@ def at(month, day, hour=17, minute=0, year=2026):
 
 DUE = at(10, 8)  # Thursday, first working day after National Day
 MAIN_STEPS = [
-    {"offset_workdays": -2, "action": "remind", "audience": "unit_managers"},  # 09-29 17:00
-    {"offset_workdays": -1, "action": "remind", "audience": "unit_managers"},  # 09-30 17:00
+    {"offset_workdays": -2, "action": "remind", "audience": "unit_managers"},  # 09-29 09:00
+    {"offset_workdays": -1, "action": "remind", "audience": "unit_managers"},  # 09-30 09:00
     {"offset_minutes": 0, "action": "escalate", "audience": "brigade", "repeat_minutes": 60},  # 10-08 17:00
     {"offset_minutes": 24 * 60, "action": "escalate", "audience": "department"},  # 10-09 17:00
     {"offset_minutes": 2 * 24 * 60, "action": "remind", "audience": "unit_managers"},  # 10-10 17:00
@@ -84,14 +84,14 @@ def test_reminders_fall_on_working_days_before_national_day(school, policy):
     deadline = deadlines.register(school, PURPOSE, TITLE, DUE, policy.code, now=at(9, 20, 9))
     assert deadline.state == DeadlineState.OPEN
     assert deadline.next_step == 0
-    assert deadline.next_fire_at == at(9, 29)
-    assert deadlines.step_time(DUE, MAIN_STEPS[1]) == at(9, 30)  # not 10-07: 10-01..10-07 are off
+    assert deadline.next_fire_at == at(9, 29, 9)
+    assert deadlines.step_time(DUE, MAIN_STEPS[1]) == at(9, 30, 9)  # not 10-07: 10-01..10-07 are off
 
 
 def test_reminders_escalation_and_repeats_fire_at_their_times(school, policy, city):
     deadline = deadlines.register(school, PURPOSE, TITLE, DUE, policy.code, now=at(9, 20, 9))
 
-    assert deadlines.run_due(now=at(9, 29, 16, 59)) == 0
+    assert deadlines.run_due(now=at(9, 29, 8, 59)) == 0
     assert deadlines.run_due(now=at(9, 29)) == 1
     assert fired(deadline) == [(0, "remind", "unit_managers", 1)]
     note = Notification.objects.get(kind="deadline.remind")
@@ -100,7 +100,7 @@ def test_reminders_escalation_and_repeats_fire_at_their_times(school, policy, ci
     assert note.link == school.get_absolute_url()
 
     # nothing during the holiday; the second reminder on 09-30, the last working day before it
-    assert deadlines.run_due(now=at(9, 30, 16)) == 0
+    assert deadlines.run_due(now=at(9, 30, 8, 59)) == 0
     assert deadlines.run_due(now=at(9, 30)) == 1
     assert deadlines.run_due(now=at(10, 7, 23)) == 0
     assert recipients("deadline.remind") == ["danwei", "danwei"]
@@ -177,7 +177,7 @@ def test_acknowledge_before_due_skips_the_escalation_steps(school, policy):
     deadlines.run_due(now=at(9, 29))
     deadlines.acknowledge(school, PURPOSE)
     deadline = reload(deadline)
-    assert (deadline.next_step, deadline.next_fire_at) == (1, at(9, 30))  # reminders continue
+    assert (deadline.next_step, deadline.next_fire_at) == (1, at(9, 30, 9))  # reminders continue
     assert deadlines.run_due(now=at(9, 30)) == 1
     assert deadlines.run_due(now=at(10, 9, 23)) == 0
     assert deadlines.run_due(now=at(10, 10)) == 1
@@ -254,7 +254,7 @@ def test_reregister_moves_the_due_time(school, policy):
     moved = reload(moved)
     assert moved.state == DeadlineState.OPEN
     assert moved.due_at == at(10, 16) and moved.title.endswith("（延期）")
-    assert (moved.next_step, moved.next_fire_at) == (0, at(10, 14))
+    assert (moved.next_step, moved.next_fire_at) == (0, at(10, 14, 9))
     assert Deadline.objects.filter(content_type=moved.content_type, object_id=moved.object_id).count() == 1
 
     assert deadlines.run_due(now=at(10, 13)) == 0
@@ -267,10 +267,10 @@ def test_reregister_moves_the_due_time(school, policy):
 
 
 def test_registration_skips_reminders_already_past(school, policy):
-    # registered on 09-30 morning: the 09-29 reminder is pointless, the 09-30 one is still ahead
-    deadline = deadlines.register(school, PURPOSE, TITLE, DUE, policy.code, now=at(9, 30, 9))
-    assert (deadline.next_step, deadline.next_fire_at) == (1, at(9, 30))
-    assert deadlines.run_due(now=at(9, 30, 9)) == 0
+    # registered on 09-30 early morning: the 09-29 reminder is pointless, the 09-30 one is still ahead
+    deadline = deadlines.register(school, PURPOSE, TITLE, DUE, policy.code, now=at(9, 30, 7))
+    assert (deadline.next_step, deadline.next_fire_at) == (1, at(9, 30, 9))
+    assert deadlines.run_due(now=at(9, 30, 8, 59)) == 0
 
     # registered during the holiday: no reminder is left, the escalation waits for the due time
     deadlines.complete(school, PURPOSE)

@@ -172,7 +172,7 @@ def test_email_is_sent_to_the_recipient_after_commit(city, email_settings, djang
     assert message.to == ["danwei@example.org"]
     assert message.subject == "隐患逾期"
     assert message.from_email == "firegov@example.org"
-    assert message.body == "请尽快整改\n\n/hazards/7/"
+    assert message.body == "请尽快整改\n\nhttp://127.0.0.1:8000/hazards/7/"  # FIREGOV_SITE_URL + link
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.detail) == ("sent", 1, "danwei@example.org")
     assert delivery.notification.recipient == city.danwei
@@ -211,7 +211,8 @@ def test_webhook_posts_signed_json(city, gateway, django_capture_on_commit_callb
     expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
     assert request["headers"]["X-Firegov-Signature"] == expected
     assert json.loads(body.decode("utf-8")) == {
-        "id": note.pk, "kind": "alarm.fire", "subject": "火警：薛城宾馆", "body": "3楼烟感报警", "link": "/alarms/5/",
+        "id": note.pk, "kind": "alarm.fire", "subject": "火警：薛城宾馆", "body": "3楼烟感报警",
+        "link": "http://127.0.0.1:8000/alarms/5/",
         "recipient": {"username": "danwei", "name": "王五", "phone": "13800000001", "email": "danwei@example.org"},
         "created_at": note.created_at.isoformat(),
     }
