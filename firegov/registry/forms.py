@@ -12,7 +12,7 @@ from firegov.core.models import Agency, AgencyKind, Region, RegionLevel
 from firegov.core.scoping import scope
 from firegov.kernels.place_types import ATTRIBUTES
 from firegov.kernels.uscc import check as check_uscc
-from firegov.registry.models import Community, Unit
+from firegov.registry.models import Building, Community, FireLane, MicroFireStation, Unit
 
 ATTR_PREFIX = "attr_"
 
@@ -125,6 +125,39 @@ class CommunityForm(forms.ModelForm):
 
     def _post_clean(self):
         pass
+
+
+class BuildingForm(forms.ModelForm):
+    class Meta:
+        model = Building
+        fields = ["name", "height_m", "floors_above", "floors_below", "area_m2", "built_year", "structure"]
+
+    def _post_clean(self):
+        pass
+
+
+class FireLaneForm(forms.ModelForm):
+    class Meta:
+        model = FireLane
+        fields = ["name", "length_m", "width_m", "side_lines", "centre_boxes", "entrance_grid", "warning_signs",
+                  "status", "last_checked"]
+        widgets = {"last_checked": forms.DateInput(attrs={"type": "date"})}
+
+    def _post_clean(self):
+        pass
+
+
+class MicroFireStationForm(forms.ModelForm):
+    class Meta:
+        model = MicroFireStation
+        fields = ["name", "leader", "phone", "members", "equipment", "last_drill"]
+        widgets = {"last_drill": forms.DateInput(attrs={"type": "date"}), "equipment": forms.Textarea(attrs={"rows": 3})}
+
+    def _post_clean(self):
+        pass
+
+
+CHILD_FORMS = {"buildings": BuildingForm, "lanes": FireLaneForm, "stations": MicroFireStationForm}
 
 
 class ImportUploadForm(forms.Form):

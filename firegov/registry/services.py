@@ -109,6 +109,40 @@ def save_community(user, data: dict, community: Community | None = None) -> Comm
     return community
 
 
+PARENT_RESOURCE = {Unit: "registry.unit", Community: "registry.community"}
+
+
+@transaction.atomic
+def save_child(user, parent, child_model, data: dict, child=None):
+    """Create or change a building, fire lane or micro fire station of a unit or community.
+
+    Allowed to whoever may change the parent and sees it; the child's jurisdiction is the parent's.
+    """
+    _check_parent(user, parent)
+    child = child or child_model()
+    for field, value in data.items():
+        setattr(child, field, value)
+    setattr(child, "unit" if isinstance(parent, Unit) else "community", parent)
+    child.full_clean(exclude=["region_path"])
+    child.save()
+    return child
+
+
+@transaction.atomic
+def delete_child(user, parent, child) -> None:
+    _check_parent(user, parent)
+    child.delete()
+
+
+def _check_parent(user, parent) -> None:
+    parent_model = type(parent)
+    if not can(user, "change", PARENT_RESOURCE[parent_model]):
+        raise PermissionDenied
+    base = parent_model.objects.alive() if parent_model is Unit else parent_model.objects.all()
+    if not scope(user, base.filter(pk=parent.pk)).exists():
+        raise PermissionDenied
+
+
 def check_required_records(unit: Unit) -> None:
     """A key unit must name its fire safety manager (消防安全管理人, 消防法 第十七条).
 

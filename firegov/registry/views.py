@@ -23,7 +23,7 @@ from firegov.core.views import paginate, query_without_page
 from firegov.kernels.place_types import ATTRIBUTES
 from firegov.registry import excel, services
 from firegov.registry.filters import CommunityFilter, UnitFilter
-from firegov.registry.forms import CommunityForm, ImportUploadForm, UnitForm
+from firegov.registry.forms import CHILD_FORMS, CommunityForm, ImportUploadForm, UnitForm
 from firegov.registry.models import Community, Unit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -268,6 +268,53 @@ def unit_import_errors(request):
     mapping = {key: request.session.get("import_mapping", {}).get(key) for key, *_r in excel.COLUMNS}
     results = excel.preview(request.user, sheet, mapping)
     return xlsx_response(excel.error_report(sheet, results), f"import-errors-{excel.stamp()}.xlsx")
+
+
+# ---------------------------------------------------------------- buildings, fire lanes, micro stations
+
+CHILD_KINDS = {  # kind -> (form, allowed parents)
+    "buildings": ("unit",),
+    "lanes": ("unit", "community"),
+    "stations": ("unit", "community"),
+}
+
+
+def _parent(request, parent_kind, parent_pk):
+    if parent_kind == "unit":
+        return get_object_or_404(visible_units(request), pk=parent_pk)
+    return get_object_or_404(visible_communities(request), pk=parent_pk)
+
+
+@login_required
+def child_form(request, parent_kind, parent_pk, kind, pk=None):
+    if parent_kind not in CHILD_KINDS.get(kind, ()):
+        raise Http404
+    parent = _parent(request, parent_kind, parent_pk)
+    form_class = CHILD_FORMS[kind]
+    model = form_class._meta.model
+    relation = "unit" if parent_kind == "unit" else "community"
+    child = get_object_or_404(model, pk=pk, **{relation: parent}) if pk else None
+    resource = "registry.unit" if parent_kind == "unit" else "registry.community"
+    _require(request.user, "change", resource)
+    form = form_class(request.POST or None, instance=child)
+    back = f"{parent.get_absolute_url()}?tab=buildings" if parent_kind == "unit" else parent.get_absolute_url()
+    if request.method == "POST":
+        try:
+            if request.POST.get("delete") and child is not None:
+                services.delete_child(request.user, parent, child)
+                messages.success(request, _("Deleted."))
+                return redirect(back)
+            if form.is_valid():
+                services.save_child(request.user, parent, model, form.cleaned_data, child)
+                messages.success(request, _("Saved."))
+                return redirect(back)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except PermissionDenied as exc:
+            raise Http404 from exc
+    return render(request, "registry/child_form.html", {
+        "form": form, "parent": parent, "child": child, "title": model._meta.verbose_name, "back": back})
 
 
 # ---------------------------------------------------------------- communities

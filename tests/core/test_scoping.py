@@ -147,3 +147,37 @@ def test_agency_api_scope(city, api_for):
 def test_anonymous_is_sent_to_login(city, client, api_for):
     assert client.get("/units/").status_code == 302
     assert api_for(None).get("/api/units/").status_code in (401, 403)
+
+
+@pytest.fixture
+def communities(city):
+    from firegov.registry.models import Community, FireLane
+
+    xc = Community.objects.create(name="泰山花园", region=city.xc_comm, address="临城街道泰山路", built_year=1995)
+    tz = Community.objects.create(name="杏坛小区", region=city.tz_comm, address="荆河街道杏坛路", built_year=2010)
+    FireLane.objects.create(community=xc, name="1号消防车道")
+    return xc, tz
+
+
+@pytest.mark.parametrize("username,expected", [
+    ("admin", {"泰山花园", "杏坛小区"}), ("xuecheng", {"泰山花园"}), ("tengzhou", {"杏坛小区"}),
+    ("wangge", {"泰山花园"}), ("jiaoyu", set()),
+])
+def test_community_pages_and_api(city, client, api_for, communities, username, expected):
+    """Communities belong to the housing sector: other departments do not see them."""
+    user = getattr(city, username)
+    client.force_login(user)
+    page = client.get("/communities/").content.decode()
+    api = api_for(user).get("/api/communities/").json()
+    assert {c["name"] for c in api["results"]} == expected
+    for community in communities:
+        visible = community.name in expected
+        assert (community.name in page) == visible
+        assert client.get(f"/communities/{community.pk}/").status_code == (200 if visible else 404)
+        assert api_for(user).get(f"/api/communities/{community.pk}/").status_code == (200 if visible else 404)
+        assert client.get(f"/history/registry.community/{community.pk}/").status_code == (200 if visible else 404)
+
+
+def test_unit_managers_see_no_communities(city, client, communities):
+    client.force_login(city.danwei)
+    assert client.get("/communities/").status_code == 404
