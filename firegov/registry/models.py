@@ -212,7 +212,18 @@ class LaneStatus(models.TextChoices):
     BLOCKED = "blocked", _("Blocked")
 
 
-class FireLane(models.Model):
+class OwnedByUnitOrCommunity(models.Model):
+    """A record kept by a unit or a community; it lies in its owner's jurisdiction."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.region_path = (self.community or self.unit).region_path
+        super().save(*args, **kwargs)
+
+
+class FireLane(OwnedByUnitOrCommunity):
     """A fire lane (消防车通道) and its markings (标识化管理: side lines, centre boxes, entrance grid)."""
 
     community = models.ForeignKey(Community, verbose_name=_("community"), null=True, blank=True,
@@ -246,17 +257,13 @@ class FireLane(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs):
-        owner = self.community or self.unit
-        self.region_path = owner.region_path
-        super().save(*args, **kwargs)
 
     @property
     def fully_marked(self) -> bool:
         return self.side_lines and self.centre_boxes and self.entrance_grid and self.warning_signs > 0
 
 
-class MicroFireStation(models.Model):
+class MicroFireStation(OwnedByUnitOrCommunity):
     """A micro fire station (微型消防站) kept by a unit or a community."""
 
     name = models.CharField(_("name"), max_length=120)
@@ -287,7 +294,3 @@ class MicroFireStation(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs):
-        owner = self.community or self.unit
-        self.region_path = owner.region_path
-        super().save(*args, **kwargs)

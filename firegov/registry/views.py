@@ -112,20 +112,31 @@ def unit_detail(request, pk):
     return render(request, "registry/unit_detail.html", context)
 
 
+def run_service(request, form, call):
+    """Run a service call for a valid form; its validation errors land on the form's fields.
+
+    Returns what the call returned, or None when it refused the values. A refusal for want of
+    permission or jurisdiction answers 404, like any object the user may not see.
+    """
+    try:
+        result = call()
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return None
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    messages.success(request, _("Saved."))
+    return result
+
+
 def _unit_form_view(request, unit=None):
     action = "change" if unit else "add"
     _require(request.user, action, "registry.unit")
     form = UnitForm(request.POST or None, instance=unit, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            saved = services.save_unit(request.user, form.unit_data(), unit)
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        except PermissionDenied as exc:
-            raise Http404 from exc
-        else:
-            messages.success(request, _("Saved."))
+        saved = run_service(request, form, lambda: services.save_unit(request.user, form.unit_data(), unit))
+        if saved is not None:
             return redirect(saved)
     return render(request, "registry/unit_form.html", {"form": form, "unit": unit})
 
@@ -298,21 +309,18 @@ def child_form(request, parent_kind, parent_pk, kind, pk=None):
     _require(request.user, "change", resource)
     form = form_class(request.POST or None, instance=child)
     back = f"{parent.get_absolute_url()}?tab=buildings" if parent_kind == "unit" else parent.get_absolute_url()
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("delete") and child is not None:
         try:
-            if request.POST.get("delete") and child is not None:
-                services.delete_child(request.user, parent, child)
-                messages.success(request, _("Deleted."))
-                return redirect(back)
-            if form.is_valid():
-                services.save_child(request.user, parent, model, form.cleaned_data, child)
-                messages.success(request, _("Saved."))
-                return redirect(back)
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            services.delete_child(request.user, parent, child)
         except PermissionDenied as exc:
             raise Http404 from exc
+        messages.success(request, _("Deleted."))
+        return redirect(back)
+    if request.method == "POST" and form.is_valid():
+        saved = run_service(request, form,
+                            lambda: services.save_child(request.user, parent, model, form.cleaned_data, child))
+        if saved is not None:
+            return redirect(back)
     return render(request, "registry/child_form.html", {
         "form": form, "parent": parent, "child": child, "title": model._meta.verbose_name, "back": back})
 
@@ -346,15 +354,8 @@ def _community_form_view(request, community=None):
     form = CommunityForm(request.POST or None, instance=community, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.Meta.fields}
-        try:
-            saved = services.save_community(request.user, data, community)
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        except PermissionDenied as exc:
-            raise Http404 from exc
-        else:
-            messages.success(request, _("Saved."))
+        saved = run_service(request, form, lambda: services.save_community(request.user, data, community))
+        if saved is not None:
             return redirect(saved)
     return render(request, "registry/community_form.html", {"form": form, "community": community})
 
