@@ -6,7 +6,8 @@ from auditlog.models import LogEntry
 from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
+from django.db.models.functions import Substr
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 from firegov.core import notify
 from firegov.core.models import Agency, Notification, Region
 from firegov.core.roles import can
-from firegov.core.scoping import scope, subtree_q
+from firegov.core.scoping import scope
 from firegov.kernels.place_types import PLACE_TYPES
 
 # Models whose history a user may open, with the permission resource that guards them.
@@ -42,19 +43,24 @@ def home(request):
     from firegov.registry.models import CLASSIFICATION_FLAGS, Unit
 
     units = scope(request.user, Unit.objects.alive())
-    flags = {name: units.filter(**{name: True}).count() for name, _label in CLASSIFICATION_FLAGS[:4]}
-    by_county = []
+    shown = CLASSIFICATION_FLAGS[:4]
+    totals = units.aggregate(total=Count("id"), **{name: Count("id", filter=Q(**{name: True})) for name, _l in shown})
     root = _jurisdiction_root(request.user)
-    children = scope(request.user, Region.objects.filter(parent=root)) if root else Region.objects.none()
-    for region in children:
-        by_county.append({"name": region.name, "value": units.filter(subtree_q("region_path", region.path)).count()})
+    children = list(scope(request.user, Region.objects.filter(parent=root))) if root else []
+    by_region = []
+    if children:
+        # One GROUP BY over the children's code prefix (all children have paths of one length).
+        width = len(children[0].path)
+        counts = dict(units.annotate(prefix=Substr("region_path", 1, width)).values_list("prefix")
+                      .annotate(n=Count("id")).values_list("prefix", "n"))
+        by_region = [{"name": r.name, "value": counts.get(r.path, 0)} for r in children]
     by_type = [{"label": PLACE_TYPES[row["place_type"]].zh if row["place_type"] in PLACE_TYPES else row["place_type"],
                 "n": row["n"]}
                for row in units.values("place_type").annotate(n=Count("id")).order_by("-n")[:10]]
     return render(request, "core/home.html", {
-        "total": units.count(),
-        "flags": [(label, flags[name]) for name, label in CLASSIFICATION_FLAGS[:4]],
-        "by_region": by_county,
+        "total": totals["total"],
+        "flags": [(label, totals[name]) for name, label in shown],
+        "by_region": by_region,
         "by_type": by_type,
         "notifications": Notification.objects.filter(recipient=request.user)[:5],
     })

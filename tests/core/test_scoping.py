@@ -181,3 +181,12 @@ def test_community_pages_and_api(city, client, api_for, communities, username, e
 def test_unit_managers_see_no_communities(city, client, communities):
     client.force_login(city.danwei)
     assert client.get("/communities/").status_code == 404
+
+
+def test_overview_counts_by_region_and_type(city, client):
+    client.force_login(city.zhidui)
+    context = client.get("/").context
+    assert context["total"] == 4
+    assert {r["name"]: r["value"] for r in context["by_region"]} == {"薛城区": 2, "滕州市": 2}
+    assert context["flags"][0][1] == 2  # key units: the 80-room hotel and the boarding school
+    assert {t["label"]: t["n"] for t in context["by_type"]}["学校"] == 2
