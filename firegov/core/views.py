@@ -5,7 +5,6 @@ from __future__ import annotations
 from auditlog.models import LogEntry
 from django.apps import apps
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.db.models.functions import Substr
 from django.http import Http404
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from firegov.core import notify
 from firegov.core.models import Agency, Notification, Region
+from firegov.core.pagination import LateRowPaginator
 from firegov.core.roles import can
 from firegov.core.scoping import scope
 from firegov.kernels.place_types import PLACE_TYPES
@@ -28,7 +28,7 @@ HISTORY_MODELS = {
 
 
 def paginate(request, queryset, per_page=50):
-    paginator = Paginator(queryset, per_page)
+    paginator = LateRowPaginator(queryset, per_page)
     return paginator.get_page(request.GET.get("page"))
 
 

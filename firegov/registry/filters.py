@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from firegov.core.models import Agency, AgencyKind, Region, Sector
 from firegov.core.scoping import scope, subtree_q
-from firegov.registry.forms import RegionChoiceField
+from firegov.registry.forms import RegionFilterField
 from firegov.registry.models import CLASSIFICATION_FLAGS, Community, Unit, UnitStatus, place_type_choices
 
 UNIT_ORDERING = {
@@ -20,7 +20,7 @@ UNIT_ORDERING = {
 class RegionFilter(django_filters.ModelChoiceFilter):
     """A region and everything below it; the choices are indented by level."""
 
-    field_class = RegionChoiceField
+    field_class = RegionFilterField
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", _("Region"))
@@ -48,7 +48,8 @@ class ScopedFilterSet(django_filters.FilterSet):
 class UnitFilter(ScopedFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     region = RegionFilter()
-    place_type = django_filters.MultipleChoiceFilter(label=_("Place type"), choices=place_type_choices)
+    place_type = django_filters.MultipleChoiceFilter(label=_("Place type"), choices=place_type_choices,
+                                                     distinct=False)
     classification = django_filters.ChoiceFilter(label=_("Classification"), choices=CLASSIFICATION_FLAGS,
                                                  method="flagged", empty_label=_("All"))
     department = django_filters.ModelChoiceFilter(label=_("Supervising department"),

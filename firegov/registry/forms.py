@@ -4,6 +4,7 @@ attribute table, so the form, the import and `firegov classify` share one vocabu
 from __future__ import annotations
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -41,6 +42,27 @@ class RegionChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         indent = {"province": 0, "city": 1, "county": 2, "street": 3, "community": 4, "grid": 5}[obj.level]
         return "\u3000" * indent + obj.name
+
+
+class _UpperRegions(ModelChoiceIterator):
+    """Offers regions down to streets; communities and grids (hundreds of them) are not listed."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.field.queryset.filter(level__in=RegionFilterField.shown_levels):
+            yield self.choice(obj)
+
+    def __len__(self):
+        return self.field.queryset.filter(level__in=RegionFilterField.shown_levels).count() + 1
+
+
+class RegionFilterField(RegionChoiceField):
+    """A region filter: any region in scope is accepted (the API filters by community or grid id),
+    the page's list offers the upper levels only."""
+
+    shown_levels = (RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.STREET)
+    iterator = _UpperRegions
 
 
 def scoped_region_field(user, levels=(RegionLevel.STREET, RegionLevel.COMMUNITY, RegionLevel.GRID)):

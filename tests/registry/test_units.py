@@ -219,3 +219,24 @@ def test_a_province_switches_to_its_own_key_unit_table(city, settings, tmp_path)
     city.xc_hotel.refresh_from_db()
     assert not city.xc_hotel.key_unit
     assert city.xc_hotel.classified_with.startswith("key-units/testprovince-2023")
+
+
+def test_region_filter_lists_upper_levels_but_accepts_any(city, client, api_for):
+    client.force_login(city.admin)
+    html = client.get("/units/").content.decode()
+    assert "临城街道" in html and "泰山路社区" not in html.split('name="region"')[1].split("</select>")[0]
+    body = api_for(city.admin).get("/api/units/", {"region": city.xc_grid.pk}).json()
+    assert [u["name"] for u in body["results"]] == [city.xc_hotel.name]
+
+
+def test_deep_pages_hold_the_right_rows(city, client, api_for):
+    from tests.conftest import make_unit
+
+    for i in range(120):
+        make_unit(city.xc_comm, f"批量单位{i:03d}", "small_place")
+    client.force_login(city.xuecheng)
+    page3 = client.get("/units/", {"page": 3, "q": "批量"}).context["page"]
+    assert [u.name for u in page3] == [f"批量单位{i:03d}" for i in range(19, -1, -1)]
+    body = api_for(city.xuecheng).get("/api/units/", {"page": 2, "q": "批量", "o": "name"}).json()
+    assert [u["name"] for u in body["results"]] == [f"批量单位{i:03d}" for i in range(50, 100)]
+    assert body["count"] == 120
