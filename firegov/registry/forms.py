@@ -4,8 +4,8 @@ attribute table, so the form, the import and `firegov classify` share one vocabu
 from __future__ import annotations
 
 from django import forms
-from django.forms.models import ModelChoiceIterator
 from django.core.exceptions import ValidationError
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
