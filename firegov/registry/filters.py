@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from firegov.core.models import Agency, AgencyKind, Region, Sector
 from firegov.core.scoping import scope, subtree_q
+from firegov.core.widgets import FastSelect, FastSelectMultiple
 from firegov.registry.forms import RegionFilterField
 from firegov.registry.models import CLASSIFICATION_FLAGS, Community, Unit, UnitStatus, place_type_choices
 
@@ -34,10 +35,15 @@ class RegionFilter(django_filters.ModelChoiceFilter):
 
 
 class ScopedFilterSet(django_filters.FilterSet):
-    """A filterset whose choice lists only offer what the user may see."""
+    """A filterset whose choice lists only offer what the user may see (rendered by fast widgets)."""
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
+        for f in self.filters.values():
+            if isinstance(f, django_filters.MultipleChoiceFilter):
+                f.extra["widget"] = FastSelectMultiple
+            elif isinstance(f, django_filters.ChoiceFilter | django_filters.ModelChoiceFilter):
+                f.extra["widget"] = FastSelect
         user = getattr(request, "user", None)
         if "region" in self.filters:
             self.filters["region"].queryset = scope(user, Region.objects.all()).order_by("path")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -240,3 +241,13 @@ def test_deep_pages_hold_the_right_rows(city, client, api_for):
     body = api_for(city.xuecheng).get("/api/units/", {"page": 2, "q": "批量", "o": "name"}).json()
     assert [u["name"] for u in body["results"]] == [f"批量单位{i:03d}" for i in range(50, 100)]
     assert body["count"] == 120
+
+
+def test_filter_form_keeps_the_selection(city, client):
+    client.force_login(city.admin)
+    html = client.get("/units/", {"place_type": ["hotel", "school"], "region": city.xc.pk,
+                                  "classification": "key_unit"}).content.decode()
+    assert '<option value="hotel" selected>' in html and '<option value="school" selected>' in html
+    assert f'<option value="{city.xc.pk}" selected>' in html
+    assert '<option value="key_unit" selected>' in html
+    assert re.search(r'<select (?=[^>]*name="place_type")(?=[^>]*multiple)[^>]*>', html)
