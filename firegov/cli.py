@@ -41,6 +41,9 @@ def _serve(host: str, port: int, worker: bool, banner: str = "") -> int:
 
     _manage("collectstatic", "--noinput", "--verbosity", "0")
     child = _start_worker() if worker else None
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turning it into SystemExit lets the
+    # finally block below stop the worker instead of leaving it orphaned.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     if banner:
         print(banner, flush=True)
     try:

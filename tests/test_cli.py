@@ -48,3 +48,42 @@ def test_help_lists_commands():
     assert result.returncode == 0
     for name in ("demo", "serve", "worker", "classify", "uscc"):
         assert name in result.stdout
+
+
+def test_serve_answers_http_and_stops_with_its_worker(tmp_path):
+    """firegov serve: the ASGI server answers, and SIGTERM stops it together with its worker."""
+    import os
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "FIREGOV_DATA_DIR": str(tmp_path), "FIREGOV_DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
+    subprocess.run([sys.executable, "-m", "firegov.cli", "manage", "migrate", "--noinput", "-v", "0"], env=env,
+                   check=True, timeout=120)
+    server = subprocess.Popen([sys.executable, "-m", "firegov.cli", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2) as response:
+                    assert response.status == 200
+                    assert b"firegov" in response.read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "server did not answer"
+                time.sleep(0.5)
+        children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+        assert children, "no worker process was started"
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        time.sleep(1)
+        for pid in children:
+            assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
+    finally:
+        if server.poll() is None:
+            server.kill()
