@@ -49,5 +49,5 @@ def apply_classification(unit) -> None:
         setattr(unit, flag, value if flag == "high_risk" else bool(value))
     unit.classification = result["reasons"]
     key_table, high_risk_table = current_tables()
-    unit.classified_with = ",".join(t["id"] if isinstance(t, dict) else getattr(t, "id", str(t))
+    unit.classified_with = ",".join(t["id"] if isinstance(t, dict) else (getattr(t, "id", None) or str(t))
                                     for t in (key_table, high_risk_table) if t is not None)

@@ -109,9 +109,13 @@ class Unit(models.Model):
         # pages of a region, a sector, a place type or a classification are answered from small
         # indexes. Measured in bench/units_list.py (docs/benchmarks.md).
         indexes = [
-            models.Index(fields=["id"], condition=ALIVE, name="unit_alive_id"),
+            # A plain index: SQLite's planner does not use a partial one for COUNT(*) (166 -> 12 ms).
+            models.Index(fields=["deleted_at", "id"], name="unit_alive_id"),
             models.Index(fields=["region_path", "id"], condition=ALIVE, name="unit_alive_region"),
             models.Index(fields=["sector", "region_path"], condition=ALIVE, name="unit_alive_sector"),
+            # A department officer's deep pages: an index-only backward scan on PostgreSQL (200 -> 6 ms).
+            models.Index(fields=["sector", "id"], include=["region_path"], condition=ALIVE,
+                         name="unit_alive_sector_id"),
             models.Index(fields=["place_type", "region_path"], condition=ALIVE, name="unit_alive_type"),
             models.Index(fields=["status", "region_path"], condition=ALIVE, name="unit_alive_status"),
             models.Index(fields=["department", "region_path"], condition=ALIVE, name="unit_alive_department"),
