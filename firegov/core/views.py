@@ -67,10 +67,18 @@ def home(request):
 
 
 def _jurisdiction_root(user):
-    if user.is_system_admin:
-        return Region.objects.order_by("path").first()
-    if user.agency_id:
+    """The region whose subdivisions the overview compares: the user's own, or for an administrator
+    the first region of the tree that has more than one subdivision (the city, not the province)."""
+    if user.agency_id and not user.is_system_admin:
         return user.agency.region
+    if not user.is_system_admin:
+        return None
+    root = Region.objects.order_by("path").first()
+    while root is not None:
+        children = list(Region.objects.filter(parent=root)[:2])
+        if len(children) != 1:
+            return root
+        root = children[0]
     return None
 
 

@@ -190,3 +190,8 @@ def test_overview_counts_by_region_and_type(city, client):
     assert {r["name"]: r["value"] for r in context["by_region"]} == {"薛城区": 2, "滕州市": 2}
     assert context["flags"][0][1] == 2  # key units: the 80-room hotel and the boarding school
     assert {t["label"]: t["n"] for t in context["by_type"]}["学校"] == 2
+
+
+def test_overview_of_an_administrator_compares_the_counties(city, client):
+    client.force_login(city.admin)
+    assert [r["name"] for r in client.get("/").context["by_region"]] == ["薛城区", "滕州市"]
