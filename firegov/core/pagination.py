@@ -7,15 +7,33 @@ API lists answer {"count", "next", "previous", "results"}.
 """
 
 from django.core.paginator import Page, Paginator
+from django.utils.functional import cached_property
 from rest_framework.pagination import PageNumberPagination
 
 
 class LateRowPaginator(Paginator):
+    """With ``count_cap``, counting stops after cap + 1 rows (``capped`` tells the page to say
+    "1,000+"): a search by substring cannot use an index, and an exact count read the whole table."""
+
+    def __init__(self, *args, count_cap: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.count_cap = count_cap
+
+    @cached_property
+    def count(self):
+        if self.count_cap is None or not hasattr(self.object_list, "order_by"):
+            return super().count
+        return self.object_list.order_by()[: self.count_cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count_cap is not None and self.count > self.count_cap
+
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
-        if top + self.orphans >= self.count:
+        if top + self.orphans >= self.count and not self.capped:
             top = self.count
         queryset = self.object_list
         if not hasattr(queryset, "values_list"):

@@ -27,8 +27,8 @@ HISTORY_MODELS = {
 }
 
 
-def paginate(request, queryset, per_page=50):
-    paginator = LateRowPaginator(queryset, per_page)
+def paginate(request, queryset, per_page=50, count_cap=None):
+    paginator = LateRowPaginator(queryset, per_page, count_cap=count_cap)
     return paginator.get_page(request.GET.get("page"))
 
 

@@ -28,6 +28,7 @@ from firegov.registry.models import Community, Unit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAP_POINT_LIMIT = 5000
+SEARCH_COUNT_CAP = 1000
 
 
 def _require(user, action, resource):
@@ -54,7 +55,9 @@ def xlsx_response(data: bytes, filename: str) -> HttpResponse:
 @login_required
 def unit_list(request):
     filterset, units = filtered_units(request)
-    page = paginate(request, units.select_related("region__parent", "department"))
+    searching = bool(request.GET.get("q", "").strip())
+    page = paginate(request, units.select_related("region__parent", "department"),
+                    count_cap=SEARCH_COUNT_CAP if searching else None)
     context = {"filter": filterset, "page": page, "query": query_without_page(request),
                "can_add": can(request.user, "add", "registry.unit"),
                "can_import": can(request.user, "import", "registry.unit"),

@@ -251,3 +251,19 @@ def test_filter_form_keeps_the_selection(city, client):
     assert f'<option value="{city.xc.pk}" selected>' in html
     assert '<option value="key_unit" selected>' in html
     assert re.search(r'<select (?=[^>]*name="place_type")(?=[^>]*multiple)[^>]*>', html)
+
+
+def test_search_count_is_capped_on_the_page(city, client, settings, monkeypatch):
+    from firegov.registry import views
+    from tests.conftest import make_unit
+
+    monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 30)
+    for i in range(40):
+        make_unit(city.xc_comm, f"搜索单位{i:02d}", "small_place")
+    client.force_login(city.xuecheng)
+    response = client.get("/units/", {"q": "搜索"})
+    assert response.context["page"].paginator.capped
+    assert len(response.context["page"]) == 40  # the page itself is not cut at the cap
+    assert "30" in response.content.decode()
+    exact = client.get("/units/", {"place_type": "small_place"}).context["page"].paginator
+    assert not exact.capped and exact.count == 40
