@@ -982,8 +982,11 @@ def _create_users(stdout, fake: Faker, agencies: dict, tree: dict) -> None:
     xuecheng_street = next(c for c in tree["counties"] if c["code"] == "370403")["streets"][0]
     _user(stdout, "zhidui", Role.DETACHMENT, agencies["detachment"], fake)
     _user(stdout, "xuecheng", Role.INSPECTOR, xuecheng, fake)
+    # Law-enforcement inspections and random draws need two inspectors per unit (消防监督检查规定 第十四条).
+    _user(stdout, "xuecheng2", Role.INSPECTOR, xuecheng, fake)
     _user(stdout, "xuecheng_dd", Role.BRIGADE_SUPERVISOR, xuecheng, fake)
     _user(stdout, "tengzhou", Role.INSPECTOR, agencies["brigades"]["370481"], fake)
+    _user(stdout, "tengzhou2", Role.INSPECTOR, agencies["brigades"]["370481"], fake)
     _user(stdout, "jiaoyu", Role.DEPARTMENT_OFFICER, agencies["departments"][("education", None)], fake)
     _user(stdout, "danwei", Role.UNIT_MANAGER, None, fake)
     _user(stdout, "jiankong", Role.MONITORING_OPERATOR, agencies["detachment"], fake)
