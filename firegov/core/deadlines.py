@@ -143,6 +143,11 @@ def _skip_past_reminders(deadline: Deadline, now: datetime) -> None:
         deadline.next_step += 1
 
 
+def is_live(subject, purpose: str) -> bool:
+    """Whether ``subject`` has an open or acknowledged deadline for ``purpose``."""
+    return _live(subject, purpose).exists()
+
+
 def _live(subject, purpose: str):
     ct = ContentType.objects.get_for_model(subject)
     return Deadline.objects.filter(content_type=ct, object_id=str(subject.pk), purpose=purpose, state__in=LIVE)

@@ -35,19 +35,18 @@ def current_tables():
     return tables(settings.FIREGOV["KEY_UNIT_TABLE"], settings.FIREGOV["HIGH_RISK_TABLE"])
 
 
-def classify_unit_data(unit_id, place_type: str, attributes: dict) -> dict:
-    key_table, high_risk_table = current_tables()
+def classify_unit_data(unit_id, place_type: str, attributes: dict, tables=None) -> dict:
+    key_table, high_risk_table = tables or current_tables()
     payload = {"id": unit_id, "place_type": place_type, **attributes}
     return classify(payload, key_table=key_table, high_risk_table=high_risk_table)
 
 
 def apply_classification(unit) -> None:
     """Recompute the unit's classification flags and reasons from its type and attributes."""
-    result = classify_unit_data(unit.pk or 0, unit.place_type, unit.attributes or {})
+    tables = current_tables()
+    result = classify_unit_data(unit.pk or 0, unit.place_type, unit.attributes or {}, tables)
     for flag in FLAG_NAMES:
         value = result.get(flag)
         setattr(unit, flag, value if flag == "high_risk" else bool(value))
     unit.classification = result["reasons"]
-    key_table, high_risk_table = current_tables()
-    unit.classified_with = ",".join(t["id"] if isinstance(t, dict) else (getattr(t, "id", None) or str(t))
-                                    for t in (key_table, high_risk_table) if t is not None)
+    unit.classified_with = ",".join(table.id for table in tables if table is not None)

@@ -17,6 +17,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 
 from firegov.core.models import Agency, AgencyKind, Region, RegionLevel
+from firegov.core.roles import can
 from firegov.core.scoping import scope
 from firegov.kernels.place_types import ATTRIBUTES, PLACE_TYPES
 from firegov.kernels.uscc import check as check_uscc
@@ -314,7 +315,7 @@ def preview(user, sheet: Sheet, mapping) -> list[RowResult]:
 
 def commit(user, sheet: Sheet, mapping) -> tuple[bool, list[RowResult]]:
     """Import all rows or none: any row error rolls the whole file back."""
-    if not services.can(user, "import", "registry.unit"):
+    if not can(user, "import", "registry.unit"):
         raise PermissionDenied
     results: list[RowResult] = []
     try:

@@ -149,7 +149,7 @@ def check_required_records(unit: Unit) -> None:
     While it has not, a deadline reminds the unit's managers and then escalates to the brigade.
     """
     if unit.deleted_at is None and unit.key_unit and not unit.safety_manager.strip():
-        if not deadlines._live(unit, MISSING_MANAGER).exists():
+        if not deadlines.is_live(unit, MISSING_MANAGER):
             due = worktime.deadline(timezone.now(), MISSING_RECORD_WORKDAYS)
             deadlines.register(unit, MISSING_MANAGER, f"{unit.name}：重点单位须确定消防安全管理人", due,
                                MISSING_RECORD_POLICY)

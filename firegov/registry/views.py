@@ -229,6 +229,12 @@ def unit_import(request):
     return render(request, "registry/import_upload.html", {"form": form})
 
 
+def _session_mapping(request):
+    """The column mapping confirmed at the preview, as kept in the session."""
+    saved = request.session.get("import_mapping", {})
+    return {key: saved.get(key) for key, *_rest in excel.COLUMNS}
+
+
 def _mapping_from_post(request, sheet):
     mapping = {}
     for key, *_rest in excel.COLUMNS:
@@ -259,7 +265,7 @@ def unit_import_commit(request):
     _require(request.user, "import", "registry.unit")
     token = request.POST.get("token", "")
     sheet = _load_upload(request, token)
-    mapping = {key: request.session.get("import_mapping", {}).get(key) for key, *_r in excel.COLUMNS}
+    mapping = _session_mapping(request)
     ok, results = excel.commit(request.user, sheet, mapping)
     if not ok:
         errors = [r for r in results if r.errors]
@@ -279,14 +285,14 @@ def unit_import_commit(request):
 def unit_import_errors(request):
     _require(request.user, "import", "registry.unit")
     sheet = _load_upload(request, request.POST.get("token", ""))
-    mapping = {key: request.session.get("import_mapping", {}).get(key) for key, *_r in excel.COLUMNS}
+    mapping = _session_mapping(request)
     results = excel.preview(request.user, sheet, mapping)
     return xlsx_response(excel.error_report(sheet, results), f"import-errors-{excel.stamp()}.xlsx")
 
 
 # ---------------------------------------------------------------- buildings, fire lanes, micro stations
 
-CHILD_KINDS = {  # kind -> (form, allowed parents)
+CHILD_KINDS = {  # kind -> the parents it may belong to (its form is forms.CHILD_FORMS[kind])
     "buildings": ("unit",),
     "lanes": ("unit", "community"),
     "stations": ("unit", "community"),
