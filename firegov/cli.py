@@ -5,6 +5,8 @@
     firegov worker      run the background and periodic jobs (Huey consumer) alone
     firegov classify    classify premises from a JSON file (no database needed)
     firegov uscc        check unified social credit codes (no database needed)
+    firegov judge       judge major fire hazards by GB 35181 (no database needed)
+    firegov draw        run or verify a double-random draw (no database needed)
     firegov manage ...  any Django management command (migrate, createsuperuser, loaddemo, ...)
 """
 
@@ -16,7 +18,7 @@ import signal
 import subprocess
 import sys
 
-KERNEL_COMMANDS = {"classify", "uscc"}
+KERNEL_COMMANDS = {"classify", "uscc", "judge", "draw"}
 
 
 def _django():
@@ -108,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_manage)
     sub.add_parser("classify", help="classify premises: firegov classify FILE|-", add_help=False)
     sub.add_parser("uscc", help="check credit codes: firegov uscc CODE…", add_help=False)
+    sub.add_parser("judge", help="judge major fire hazards: firegov judge FILE|-", add_help=False)
+    sub.add_parser("draw", help="double-random draw: firegov draw … | firegov draw verify …", add_help=False)
     return parser
 
 
@@ -118,6 +122,14 @@ def main(argv: list[str] | None = None) -> int:
 
         if argv[0] == "classify":
             return cli_kernels.run_classify(argv[1:], sys.stdin, sys.stdout, sys.stderr)
+        if argv[0] == "judge":
+            from firegov.kernels.cli_judge import run_judge
+
+            return run_judge(argv[1:], sys.stdin, sys.stdout, sys.stderr)
+        if argv[0] == "draw":
+            from firegov.kernels.cli_draw import run_draw
+
+            return run_draw(argv[1:], sys.stdin, sys.stdout, sys.stderr)
         return cli_kernels.run_uscc(argv[1:], sys.stdout, sys.stderr)
     args = build_parser().parse_args(argv)
     return args.func(args) or 0

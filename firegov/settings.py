@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "firegov.core",
     "firegov.registry",
+    "firegov.inspections",
+    "firegov.hazards",
 ]
 
 MIDDLEWARE = [
@@ -177,7 +179,11 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"login": config.string("API_LOGIN_RATE", "10/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "login": config.string("API_LOGIN_RATE", "10/min"),
+        "public_report": config.string("PUBLIC_REPORT_RATE", "10/hour"),
+        "public_track": config.string("PUBLIC_TRACK_RATE", "60/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "firegov API",
@@ -235,6 +241,9 @@ FIREGOV = {
     "RULES_DIR": config.string("RULES_DIR", ""),
     "IMPORT_MAX_ROWS": config.integer("IMPORT_MAX_ROWS", 20000),
     "EXPORT_MAX_ROWS": config.integer("EXPORT_MAX_ROWS", 100000),
+    "PUBLISH_WORKDAYS": config.integer("PUBLISH_WORKDAYS", 20),
+    "REPORTS_PER_HOUR": config.integer("REPORTS_PER_HOUR", 5),
+    "REPORT_DUPLICATE_HOURS": config.integer("REPORT_DUPLICATE_HOURS", 72),
 }
 
 LOGGING = {

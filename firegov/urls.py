@@ -6,6 +6,8 @@ from rest_framework.routers import DefaultRouter
 
 from firegov.core import api as core_api
 from firegov.core import views as core_views
+from firegov.hazards import api as hazards_api
+from firegov.inspections import api as inspections_api
 from firegov.registry import api as registry_api
 
 router = DefaultRouter()
@@ -13,6 +15,12 @@ router.register("regions", core_api.RegionViewSet, basename="region")
 router.register("agencies", core_api.AgencyViewSet, basename="agency")
 router.register("units", registry_api.UnitViewSet, basename="unit")
 router.register("communities", registry_api.CommunityViewSet, basename="community")
+router.register("inspections", inspections_api.InspectionViewSet, basename="inspection")
+router.register("draw-plans", inspections_api.DrawPlanViewSet, basename="draw-plan")
+router.register("draws", inspections_api.DrawViewSet, basename="draw")
+router.register("hazards", hazards_api.HazardViewSet, basename="hazard")
+router.register("major-hazards", hazards_api.CaseViewSet, basename="major-hazard")
+router.register("reports", hazards_api.ReportViewSet, basename="report")
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -26,9 +34,13 @@ urlpatterns = [
     path("agencies/", core_views.agency_list, name="agency-list"),
     path("history/<str:model>/<int:pk>/", core_views.history, name="history"),
     path("", include("firegov.registry.urls")),
+    path("", include("firegov.inspections.urls")),
+    path("", include("firegov.hazards.urls")),
     path("admin/", admin.site.urls),
     path("api/auth/token/", core_api.TokenLogin.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/public/reports/", hazards_api.PublicReportCreate.as_view(), name="api-public-report"),
+    path("api/public/reports/<str:code>/", hazards_api.PublicReportStatus.as_view(), name="api-public-report-status"),
     path("api/", include((router.urls, "api"))),
 ]

@@ -2,19 +2,45 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
+from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.throttling import ScopedRateThrottle
 
 from firegov.core.filters import AgencyFilter, RegionFilter
+from firegov.core.lifecycle import TransitionError
 from firegov.core.models import Agency, Region
 from firegov.core.roles import can
 from firegov.core.scoping import scope
 
 ACTIONS = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "POST": "add", "PUT": "change", "PATCH": "change",
            "DELETE": "delete"}
+
+
+def call(func, *args, **kwargs):
+    """Run a service call and turn its refusals into API answers."""
+    try:
+        return func(*args, **kwargs)
+    except TransitionError as exc:
+        raise Conflict(exc.message, exc.code) from exc
+    except ValidationError as exc:
+        raise ApiValidationError(exc.message_dict if hasattr(exc, "message_dict") else exc.messages) from exc
+    except PermissionDenied as exc:
+        message = str(exc)
+        if not message:
+            raise Http404 from exc
+        raise ApiPermissionDenied(message) from exc
+
+
+class Conflict(ApiValidationError):
+    status_code = status.HTTP_409_CONFLICT
+
+    def __init__(self, message, code):
+        super().__init__({"detail": message, "code": code})
 
 
 class RolePermission(permissions.BasePermission):
@@ -25,7 +51,10 @@ class RolePermission(permissions.BasePermission):
             return False
         if not can(request.user, "view", view.resource):
             raise Http404
-        return can(request.user, ACTIONS.get(request.method, "view"), view.resource)
+        needed = ACTIONS.get(request.method, "view")
+        if request.method == "POST" and getattr(view, "detail", False):
+            needed = "change"  # an action on an existing object (a lifecycle transition)
+        return can(request.user, needed, view.resource)
 
 
 class ScopedViewSet(viewsets.GenericViewSet):

@@ -28,6 +28,15 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "delete": MANAGERS,
         "export": ALL - {Role.UNIT_MANAGER},
     },
+    # Inspections and hazards: who may act is decided by the transition tables and services; these
+    # entries say who may see the lists at all.
+    "inspections.inspection": {"view": ALL - {Role.MONITORING_OPERATOR}, "add": ALL - {Role.MONITORING_OPERATOR},
+                               "change": ALL - {Role.MONITORING_OPERATOR}, "export": ALL - {Role.UNIT_MANAGER}},
+    "inspections.draw": {"view": FIRE, "add": MANAGERS, "change": MANAGERS},
+    "hazards.hazard": {"view": ALL, "add": ALL - {Role.MONITORING_OPERATOR}, "change": ALL - {Role.MONITORING_OPERATOR},
+                       "export": ALL - {Role.UNIT_MANAGER}},
+    "hazards.case": {"view": ALL - {Role.MONITORING_OPERATOR}, "add": FIRE, "change": ALL - {Role.MONITORING_OPERATOR}},
+    "hazards.report": {"view": FIRE, "change": FIRE},
 }
 
 

@@ -32,6 +32,30 @@ def paginate(request, queryset, per_page=50, count_cap=None):
     return paginator.get_page(request.GET.get("page"))
 
 
+def attempt(request, call, *args, **kwargs):
+    """Run a service call from a page. A refusal becomes an error message and (None, False); a
+    refusal without a message (outside the user's jurisdiction) becomes 404."""
+    from django.contrib import messages
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.http import Http404
+
+    from firegov.core.lifecycle import TransitionError
+
+    try:
+        return call(*args, **kwargs), True
+    except TransitionError as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        groups = exc.message_dict.values() if hasattr(exc, "message_dict") else [exc.messages]
+        for errors in groups:
+            messages.error(request, "; ".join(str(e) for e in errors))
+    except PermissionDenied as exc:
+        if not str(exc):
+            raise Http404 from exc
+        messages.error(request, str(exc))
+    return None, False
+
+
 def query_without_page(request) -> str:
     params = request.GET.copy()
     params.pop("page", None)

@@ -1,0 +1,273 @@
+"""Public hazard reports (举报投诉): submission without login, tracking by code, triage to the
+responsible brigade, checking within 24 hours (blocked exits, switched-off facilities) or 3 working
+days (消防监督检查规定 第十八条), the answer to the reporter, and rewards to the first valid reporter."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from firegov.core import deadlines, notify
+from firegov.core import lifecycle as lc
+from firegov.core.attachments import IMAGE_TYPES, UploadRejected
+from firegov.core.attachments import store as store_attachment
+from firegov.core.models import Region, Role, User
+from firegov.core.scoping import scope
+from firegov.hazards import categories
+from firegov.hazards.lifecycle import REPORT_TRANSITIONS
+from firegov.hazards.models import Hazard, HazardSource, PublicReport, ReportStatus, RewardTier
+from firegov.registry.models import Unit
+
+CHECK = "hazards.report_check"
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read out over the phone
+CODE_LENGTH = 10
+MAX_PHOTOS = 3
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+URGENT_CHECK_HOURS = 24
+CHECK_WORKDAYS = 3
+PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,18}$")
+
+POLICIES = {
+    "report-check-urgent": ("紧急举报24小时内核查 / Urgent report: check within 24 hours", [
+        {"offset_minutes": -6 * 60, "action": "remind", "audience": "brigade"},
+        {"offset_minutes": 0, "action": "escalate", "audience": "supervisor", "repeat_minutes": 4 * 60},
+    ]),
+    "report-check": ("举报3个工作日内核查 / Report: check within 3 working days", [
+        {"offset_workdays": -1, "action": "remind", "audience": "brigade"},
+        {"offset_minutes": 0, "action": "escalate", "audience": "supervisor", "repeat_minutes": 24 * 60},
+    ]),
+}
+
+
+def connect() -> None:
+    for code, (name, steps) in POLICIES.items():
+        deadlines.define_policy(code, name, steps)
+    deadlines.register_audience("hazards.publicreport", report_audience)
+
+
+def report_audience(report: PublicReport, audience: str):
+    if report.agency_id is None:
+        return User.objects.none()
+    roles = [Role.BRIGADE_SUPERVISOR] if audience == "supervisor" else [Role.INSPECTOR, Role.BRIGADE_SUPERVISOR]
+    return User.objects.filter(agency=report.agency, role__in=roles, is_active=True)
+
+
+def client_hash(ip: str) -> str:
+    """Reports keep a keyed hash of the client address, never the address itself."""
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{ip}".encode()).hexdigest()
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"[\s\W_]+", "", text or "").lower()
+
+
+def fingerprint(region: Region, place: str, address: str) -> str:
+    return hashlib.sha256(f"{region.path}|{_normalise(place)}|{_normalise(address)}".encode()).hexdigest()
+
+
+def new_code() -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
+        if not PublicReport.objects.filter(tracking_code=code).exists():
+            return code
+
+
+def _check_photos(photos) -> None:
+    if len(photos) > MAX_PHOTOS:
+        raise ValidationError({"photos": _("At most %(n)d photos.") % {"n": MAX_PHOTOS}})
+    for photo in photos:
+        if photo.size > MAX_PHOTO_BYTES:
+            raise ValidationError({"photos": _("Each photo must be smaller than 5 MB.")})
+        head = photo.read(262)
+        photo.seek(0)
+        kind = filetype.guess(head)
+        if kind is None or kind.mime not in IMAGE_TYPES:
+            raise ValidationError({"photos": _("Only photos (JPEG, PNG or WebP) can be attached.")})
+
+
+def submit(data: dict, photos=(), ip: str = "", now=None) -> PublicReport:
+    """Take a public report. Returns it with its tracking code; a second report of the same place
+    within the duplicate window is kept but linked to the first and marked duplicate."""
+    now = now or timezone.now()
+    errors = {}
+    region = data.get("region")
+    if not isinstance(region, Region):
+        errors["region"] = _("Choose the area.")
+    for field, limit in (("place", 120), ("address", 200), ("description", 2000)):
+        value = (data.get(field) or "").strip()
+        if not value:
+            errors[field] = _("This field is required.")
+        elif len(value) > limit:
+            errors[field] = _("At most %(n)d characters.") % {"n": limit}
+    phone = (data.get("contact_phone") or "").strip()
+    if phone and not PHONE_RE.match(phone):
+        errors["contact_phone"] = _("Enter a valid phone number.")
+    category = (data.get("category") or "").strip()
+    if category and not categories.exists(category):
+        errors["category"] = _("Unknown hazard category.")
+    if errors:
+        raise ValidationError(errors)
+    photos = list(photos)
+    _check_photos(photos)
+    who = client_hash(ip or "unknown")
+    hour_ago = now - timedelta(hours=1)
+    limit = settings.FIREGOV["REPORTS_PER_HOUR"]
+    if PublicReport.objects.filter(client_hash=who, submitted_at__gte=hour_ago).count() >= limit:
+        raise ValidationError({"__all__": _("Too many reports from this connection. Please try again later.")})
+    with transaction.atomic():
+        print_ = fingerprint(region, data["place"], data["address"])
+        window = now - timedelta(hours=settings.FIREGOV["REPORT_DUPLICATE_HOURS"])
+        first = (PublicReport.objects.filter(fingerprint=print_, submitted_at__gte=window, duplicate_of__isnull=True)
+                 .exclude(status=ReportStatus.INVALID).order_by("submitted_at").first())
+        from firegov.hazards.services import responsible_brigade_for_path
+
+        report = PublicReport(
+            tracking_code=new_code(), region=region, place=data["place"].strip(), address=data["address"].strip(),
+            description=data["description"].strip(), category=category,
+            contact_name=(data.get("contact_name") or "").strip()[:40], contact_phone=phone,
+            submitted_at=now, client_hash=who, fingerprint=print_,
+            urgent=bool(category) and categories.get(category).get("urgent", False),
+            agency=responsible_brigade_for_path(region.path),
+        )
+        if first is not None:
+            report.status, report.duplicate_of = ReportStatus.DUPLICATE, first
+            report.agency = first.agency
+        report.save()
+        for photo in photos:
+            try:
+                store_attachment(photo, getattr(photo, "name", "photo"), None, subject=report, caption="report")
+            except UploadRejected as exc:
+                raise ValidationError({"photos": str(exc)}) from exc
+        if first is None:
+            _schedule_check(report, now)
+    return report
+
+
+def _schedule_check(report: PublicReport, now) -> None:
+    from firegov.hazards.services import due_after_workdays
+
+    if report.agency_id is None:
+        return
+    report.status = ReportStatus.ASSIGNED
+    if report.urgent:
+        report.check_due = now + timedelta(hours=URGENT_CHECK_HOURS)
+        policy = "report-check-urgent"
+    else:
+        report.check_due = due_after_workdays(now, CHECK_WORKDAYS)
+        policy = "report-check"
+    report.save(update_fields=["status", "check_due", "updated_at"])
+    deadlines.register(report, CHECK, f"举报核查：{report.place}", report.check_due, policy, now=now)
+    notify.notify(report_audience(report, "brigade"), "report.assigned", f"新举报待核查：{report.place}",
+                  report.description[:200], f"/hazards/reports/{report.pk}/")
+
+
+def track(code: str) -> PublicReport | None:
+    code = (code or "").strip().upper()
+    if not code or len(code) != CODE_LENGTH:
+        return None
+    return PublicReport.objects.filter(tracking_code=code).first()
+
+
+def _locked(user, report: PublicReport, action: str) -> PublicReport:
+    if not scope(user, PublicReport.objects.filter(pk=report.pk)).exists():
+        raise PermissionDenied
+    current = PublicReport.objects.select_for_update().get(pk=report.pk)
+    lc.check(REPORT_TRANSITIONS, action, current.status, user, current.get_status_display())
+    return current
+
+
+@transaction.atomic
+def assign(user, report: PublicReport, agency) -> PublicReport:
+    """Triage by hand: a report with no brigade found for its area, or moved to another agency."""
+    report = _locked(user, report, "assign")
+    if agency is None or not scope(user, type(agency).objects.filter(pk=agency.pk)).exists():
+        raise ValidationError({"agency": _("Choose an agency in your jurisdiction.")})
+    report.agency = agency
+    report.save()
+    _schedule_check(report, timezone.now())
+    return report
+
+
+@transaction.atomic
+def conclude(user, report: PublicReport, valid: bool, result: str, unit: Unit | None = None,
+             category: str = "") -> PublicReport:
+    """Record the check's outcome and tell the reporter (shown on the tracking page). A valid report
+    on a registered unit becomes a hazard in the ledger (source: public report)."""
+    report = _locked(user, report, "confirm" if valid else "reject")
+    result = (result or "").strip()
+    if not result:
+        raise ValidationError({"result": _("Write the answer to the reporter.")})
+    now = timezone.now()
+    if valid and unit is not None:
+        from firegov.hazards.services import report_hazard
+
+        report.unit = unit
+        report.hazard = report_hazard(user, unit, {
+            "category": category or report.category or "other", "description": report.description,
+            "location": report.address,
+        }, source=HazardSource.REPORT)
+    report.status = ReportStatus.VALID if valid else ReportStatus.INVALID
+    report.result, report.answered_at = result, now
+    report.save()
+    deadlines.complete(report, CHECK)
+    return report
+
+
+def first_valid(report: PublicReport) -> bool:
+    """Rewards go to the first valid reporter of a place (or of the hazard) only."""
+    earlier = PublicReport.objects.filter(status=ReportStatus.VALID, submitted_at__lt=report.submitted_at)
+    if report.hazard_id:
+        earlier = earlier.filter(hazard=report.hazard) | earlier.filter(fingerprint=report.fingerprint)
+    else:
+        earlier = earlier.filter(fingerprint=report.fingerprint)
+    return not earlier.exists()
+
+
+@transaction.atomic
+def award(user, report: PublicReport, tier: RewardTier) -> PublicReport:
+    if lc.role_of(user) not in lc.FIRE_LEADERS:
+        raise PermissionDenied(_("Your role may not grant rewards."))
+    if not scope(user, PublicReport.objects.filter(pk=report.pk)).exists():
+        raise PermissionDenied
+    report = PublicReport.objects.select_for_update().get(pk=report.pk)
+    if report.status != ReportStatus.VALID:
+        raise lc.TransitionError(_("Only a confirmed report is rewarded."), "not_valid")
+    if report.reward_tier:
+        raise lc.TransitionError(_("This report already has a reward."), "rewarded")
+    if not first_valid(report):
+        raise lc.TransitionError(_("An earlier report of the same place was confirmed first."), "not_first")
+    hazard = Hazard.objects.filter(pk=report.hazard_id).first()
+    if tier.severity == "major" and (hazard is None or hazard.severity != "major"):
+        raise ValidationError({"tier": _("This tier is for major hazards.")})
+    if tier.urgent and not report.urgent:
+        raise ValidationError({"tier": _("This tier is for urgent reports.")})
+    report.reward_tier, report.reward_amount = tier.code, tier.amount
+    report.save()
+    return report
+
+
+@transaction.atomic
+def record_payment(user, report: PublicReport, reference: str) -> PublicReport:
+    if lc.role_of(user) not in lc.FIRE_LEADERS:
+        raise PermissionDenied(_("Your role may not record payments."))
+    if not scope(user, PublicReport.objects.filter(pk=report.pk)).exists():
+        raise PermissionDenied
+    report = PublicReport.objects.select_for_update().get(pk=report.pk)
+    if not report.reward_tier:
+        raise lc.TransitionError(_("No reward has been granted."), "no_reward")
+    if report.reward_paid_at:
+        raise lc.TransitionError(_("The reward is already paid."), "paid")
+    if not (reference or "").strip():
+        raise ValidationError({"reference": _("Give the payment reference.")})
+    report.reward_paid_at, report.reward_reference = timezone.now(), reference.strip()[:60]
+    report.save()
+    return report

@@ -1,0 +1,334 @@
+"""Pages of the hazard ledger, major-hazard cases and public reports. Thin: services do the work."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.db.models.functions import TruncWeek
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from firegov.core.lifecycle import actions_from, role_of
+from firegov.core.models import Agency, AgencyKind, Attachment, Region, RegionLevel
+from firegov.core.roles import can
+from firegov.core.scoping import scope
+from firegov.core.views import attempt, paginate, query_without_page
+from firegov.hazards import categories, documents, excel, lifecycle, reports, services
+from firegov.hazards.filters import CaseFilter, HazardFilter, ReportFilter
+from firegov.hazards.models import (
+    CaseStatus,
+    Hazard,
+    HazardDocument,
+    HazardStatus,
+    ListingLevel,
+    MajorHazardCase,
+    PublicReport,
+    RewardTier,
+)
+from firegov.registry.models import Unit
+from firegov.registry.views import xlsx_response
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _require(user, action, resource):
+    if not can(user, action, resource):
+        raise Http404
+
+
+def visible_hazards(request):
+    _require(request.user, "view", "hazards.hazard")
+    return scope(request.user, Hazard.objects.all())
+
+
+@login_required
+def hazard_list(request):
+    filterset = HazardFilter(request.GET or None, queryset=visible_hazards(request), request=request)
+    page = paginate(request, filterset.qs.select_related("unit", "notice"))
+    context = {"filter": filterset, "page": page, "query": query_without_page(request),
+               "can_export": can(request.user, "export", "hazards.hazard")}
+    template = "hazards/_hazard_table.html" if request.headers.get("HX-Request") else "hazards/hazard_list.html"
+    return render(request, template, context)
+
+
+@login_required
+def hazard_export(request):
+    _require(request.user, "export", "hazards.hazard")
+    filterset = HazardFilter(request.GET or None, queryset=visible_hazards(request), request=request)
+    return xlsx_response(excel.export_hazards(filterset.qs), "hazards.xlsx")
+
+
+@login_required
+def hazard_stats(request):
+    hazards = visible_hazards(request)
+    since = timezone.now() - timezone.timedelta(weeks=12)
+    new = dict(hazards.filter(found_at__gte=since).annotate(w=TruncWeek("found_at")).values_list("w")
+               .annotate(n=Count("id")).values_list("w", "n"))
+    closed = dict(hazards.filter(closed_at__gte=since).annotate(w=TruncWeek("closed_at")).values_list("w")
+                  .annotate(n=Count("id")).values_list("w", "n"))
+    weeks = sorted({*(k.date() if hasattr(k, "date") else k for k in new),
+                    *(k.date() if hasattr(k, "date") else k for k in closed)})
+    norm = lambda d: {(k.date() if hasattr(k, "date") else k): v for k, v in d.items()}  # noqa: E731
+    new, closed = norm(new), norm(closed)
+    by_region = _closing_by_region(request.user, hazards)
+    top = list(hazards.values("category").annotate(n=Count("id")).order_by("-n")[:10])
+    context = {
+        "weeks": [w.isoformat() for w in weeks], "new": [new.get(w, 0) for w in weeks],
+        "closed": [closed.get(w, 0) for w in weeks], "regions": by_region,
+        "top": [{"name": categories.label(t["category"]), "n": t["n"]} for t in top],
+        "totals": hazards.aggregate(total=Count("id"), open=Count("id", filter=Q(status__in=services.OPEN)),
+                                    overdue=Count("id", filter=services.overdue_q())),
+    }
+    return render(request, "hazards/hazard_stats.html", context)
+
+
+def _closing_by_region(user, hazards):
+    """Closing rate per child region of the user's jurisdiction (counties for a city, …)."""
+    from firegov.core.scoping import subtree_q, user_region_path
+
+    root = user_region_path(user)
+    if root is None:
+        return []
+    regions = Region.objects.filter(path__startswith=root) if root else Region.objects.all()
+    depth_level = {"": RegionLevel.COUNTY}
+    level = depth_level.get(root)
+    if level is None:
+        parent = Region.objects.filter(path=root).first()
+        children = Region.objects.filter(parent=parent) if parent else Region.objects.none()
+    else:
+        children = regions.filter(level=level)
+    rows = []
+    for region in children.order_by("path")[:30]:
+        inside = hazards.filter(subtree_q("region_path", region.path))
+        counts = inside.aggregate(total=Count("id"), done=Count("id", filter=Q(status__in=services.DONE)))
+        if counts["total"]:
+            rows.append({"name": region.name, "total": counts["total"],
+                         "rate": round(100 * counts["done"] / counts["total"], 1)})
+    return rows
+
+
+def _hazard(request, pk) -> Hazard:
+    return get_object_or_404(visible_hazards(request).select_related("unit", "notice", "inspection", "agency"),
+                             pk=pk)
+
+
+@login_required
+def hazard_detail(request, pk):
+    hazard = _hazard(request, pk)
+    role = role_of(request.user)
+    evidence = Attachment.objects.filter(content_type__model="hazard", content_type__app_label="hazards",
+                                         object_id=str(hazard.pk)).order_by("id")
+    context = {
+        "hazard": hazard, "events": hazard.events.select_related("actor", "document"),
+        "actions": actions_from(lifecycle.HAZARD_TRANSITIONS, hazard.status, role), "evidence": evidence,
+        "category": categories.get_or_none(hazard.category), "today": date.today().isoformat(),
+        "documents": HazardDocument.objects.filter(pk__in=hazard.events.exclude(document=None)
+                                                   .values("document")).order_by("issued_at"),
+        "cases": hazard.major_cases.all(),
+        "can_propose": role in lifecycle.FIRE_OFFICERS and hazard.is_open,
+    }
+    return render(request, "hazards/hazard_detail.html", context)
+
+
+@login_required
+@require_POST
+def hazard_action(request, pk):
+    hazard = _hazard(request, pk)
+    data = {"note": request.POST.get("note", ""), "passed": request.POST.get("passed"),
+            "due": _date(request.POST.get("due"))}
+    _result, ok = attempt(request, services.transition, request.user, hazard, request.POST.get("action", ""), data,
+                          files=request.FILES.getlist("photos"))
+    if ok:
+        messages.success(request, _("Done."))
+    return redirect("hazards:hazard-detail", pk=hazard.pk)
+
+
+def _date(value):
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return "invalid"
+
+
+@login_required
+def hazard_create(request):
+    _require(request.user, "add", "hazards.hazard")
+    unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=request.GET.get("unit") or 0)
+    if request.method == "POST":
+        data = {k: request.POST.get(k, "") for k in ("category", "description", "location", "lat", "lng")}
+        data["lat"], data["lng"] = data["lat"] or None, data["lng"] or None
+        data["gb35181"] = request.POST.getlist("gb35181")
+        data["fixable_at_once"] = bool(request.POST.get("fixable_at_once"))
+        source = {"grid_worker": "patrol", "unit_manager": "self"}.get(request.user.role, "inspection")
+        hazard, ok = attempt(request, services.report_hazard, request.user, unit, data, source=source,
+                             photos=request.FILES.getlist("photos"))
+        if ok:
+            messages.success(request, _("The hazard is recorded."))
+            return redirect("hazards:hazard-detail", pk=hazard.pk)
+    return render(request, "hazards/hazard_form.html", {"unit": unit, "categories": categories.all(),
+                                                        "gb_items": services.gb35181_choices()})
+
+
+@login_required
+def document_detail(request, pk):
+    document = get_object_or_404(scope(request.user, HazardDocument.objects.select_related("unit", "agency")), pk=pk)
+    if request.GET.get("format") == "docx":
+        response = HttpResponse(documents.render(document), content_type=DOCX)
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{document.number}.docx"
+        return response
+    return render(request, "hazards/document.html", {"document": document, "hazards": document.items})
+
+
+# --------------------------------------------------------------------------- major hazard cases
+
+
+@login_required
+def case_list(request):
+    _require(request.user, "view", "hazards.case")
+    filterset = CaseFilter(request.GET or None, queryset=scope(request.user, MajorHazardCase.objects.all()),
+                           request=request)
+    page = paginate(request, filterset.qs.select_related("unit"))
+    return render(request, "hazards/case_list.html", {"filter": filterset, "page": page,
+                                                      "query": query_without_page(request)})
+
+
+@login_required
+def case_create(request):
+    _require(request.user, "add", "hazards.case")
+    unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=request.GET.get("unit") or 0)
+    open_hazards = scope(request.user, unit.hazards.filter(status__in=services.OPEN))
+    if request.method == "POST":
+        chosen = list(open_hazards.filter(pk__in=request.POST.getlist("hazards")))
+        data = {"items": request.POST.getlist("items"), "direct_items": request.POST.getlist("direct_items"),
+                "exemptions": request.POST.getlist("exemptions"), "place_kinds": request.POST.getlist("place_kinds"),
+                "note": request.POST.get("note", "")}
+        case, ok = attempt(request, services.propose_case, request.user, unit, chosen, data)
+        if ok:
+            return redirect("hazards:case-detail", pk=case.pk)
+    preset = {i for h in open_hazards for i in h.gb35181}
+    return render(request, "hazards/case_form.html", {
+        "unit": unit, "hazards": open_hazards, "items": services.gb35181_choices(), "preset": preset,
+        "exemptions": services.exemption_choices(), "kinds": services.place_kind_choices(),
+        "derived": services.place_kinds_of(unit)})
+
+
+@login_required
+def case_detail(request, pk):
+    case = get_object_or_404(scope(request.user, MajorHazardCase.objects.select_related("unit", "notice")), pk=pk)
+    role = role_of(request.user)
+    return render(request, "hazards/case_detail.html", {
+        "case": case, "events": case.events.select_related("actor"), "hazards": case.hazards.all(),
+        "actions": actions_from(lifecycle.CASE_TRANSITIONS, case.status, role), "levels": ListingLevel.choices})
+
+
+@login_required
+@require_POST
+def case_action(request, pk):
+    case = get_object_or_404(scope(request.user, MajorHazardCase.objects.all()), pk=pk)
+    data = {k: request.POST.get(k, "") for k in ("note", "conclusion", "participants", "experts",
+                                                 "experts_agreeing", "listing_level", "listing_authority", "plan",
+                                                 "funds", "rectify_due", "officials")}
+    data["funds"] = data["funds"] or None
+    _result, ok = attempt(request, services.case_transition, request.user, case, request.POST.get("action", ""),
+                          data)
+    if ok:
+        messages.success(request, _("Done."))
+    return redirect("hazards:case-detail", pk=case.pk)
+
+
+# --------------------------------------------------------------------------- public reports (staff side)
+
+
+@login_required
+def report_list(request):
+    _require(request.user, "view", "hazards.report")
+    filterset = ReportFilter(request.GET or None, queryset=scope(request.user, PublicReport.objects.all()),
+                             request=request)
+    page = paginate(request, filterset.qs.select_related("region", "agency"))
+    return render(request, "hazards/report_list.html", {"filter": filterset, "page": page,
+                                                        "query": query_without_page(request)})
+
+
+@login_required
+def report_detail(request, pk):
+    _require(request.user, "view", "hazards.report")
+    report = get_object_or_404(scope(request.user, PublicReport.objects.select_related("region", "agency")), pk=pk)
+    photos = Attachment.objects.filter(content_type__model="publicreport", object_id=str(report.pk))
+    return render(request, "hazards/report_detail.html", {
+        "report": report, "photos": photos, "categories": categories.all(),
+        "units": scope(request.user, Unit.objects.alive()).filter(region_path__startswith=report.region.path)
+        .order_by("name")[:200] if report.status == "assigned" else [],
+        "agencies": scope(request.user, Agency.objects.filter(kind__in=[AgencyKind.BRIGADE, AgencyKind.STATION])),
+        "tiers": RewardTier.objects.all(), "first_valid": reports.first_valid(report)})
+
+
+@login_required
+@require_POST
+def report_action(request, pk):
+    _require(request.user, "change", "hazards.report")
+    report = get_object_or_404(scope(request.user, PublicReport.objects.all()), pk=pk)
+    act = request.POST.get("action")
+    if act in ("confirm", "reject"):
+        unit = None
+        if request.POST.get("unit"):
+            unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=request.POST["unit"])
+        _r, ok = attempt(request, reports.conclude, request.user, report, act == "confirm",
+                         request.POST.get("result", ""), unit, request.POST.get("category", ""))
+    elif act == "assign":
+        agency = Agency.objects.filter(pk=request.POST.get("agency") or 0).first()
+        _r, ok = attempt(request, reports.assign, request.user, report, agency)
+    elif act == "award":
+        tier = get_object_or_404(RewardTier, code=request.POST.get("tier", ""))
+        _r, ok = attempt(request, reports.award, request.user, report, tier)
+    elif act == "pay":
+        _r, ok = attempt(request, reports.record_payment, request.user, report, request.POST.get("reference", ""))
+    else:
+        raise Http404
+    if ok:
+        messages.success(request, _("Done."))
+    return redirect("hazards:report-detail", pk=report.pk)
+
+
+# --------------------------------------------------------------------------- public pages (no login)
+
+
+def public_report(request):
+    regions = Region.objects.filter(level__in=[RegionLevel.COUNTY, RegionLevel.STREET]).order_by("path")
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "") for k in ("place", "address", "description", "category",
+                                                       "contact_name", "contact_phone", "region")}
+        data = dict(values, region=regions.filter(pk=values["region"] or 0).first() if values["region"].isdigit()
+                    else None)
+        try:
+            report = reports.submit(data, request.FILES.getlist("photos"), request.META.get("REMOTE_ADDR", ""))
+        except ValidationError as exc:
+            errors = exc.message_dict
+        else:
+            return render(request, "hazards/public_report_done.html", {"report": report})
+    return render(request, "hazards/public_report.html", {
+        "regions": regions, "categories": categories.all(), "errors": errors, "values": values})
+
+
+def public_track(request):
+    code = request.GET.get("code", "")
+    report = reports.track(code) if code else None
+    return render(request, "hazards/public_track.html", {"code": code, "report": report, "searched": bool(code)})
+
+
+def public_major_hazards(request):
+    cases = (MajorHazardCase.objects.filter(status__in=[CaseStatus.LISTED, CaseStatus.RECTIFIED, CaseStatus.ACCEPTED])
+             .select_related("unit").order_by("-listed_at"))
+    return render(request, "hazards/public_major.html", {"cases": cases})
+
+
+__all__ = ["HazardStatus"]

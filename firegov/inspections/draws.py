@@ -1,0 +1,138 @@
+"""Random draws (双随机) from the database: commit a seed, build the directories, draw with the pure
+kernel (:mod:`firegov.kernels.draw`), store everything needed to re-run it, open the inspections.
+
+The seed is generated and its SHA-256 published (``commit``) before the draw; the seed itself is kept
+in the database but not shown until the draw is made (``run``), which also freezes the directories
+and rules it used. ``files(draw)`` gives the four JSON documents ``firegov draw verify`` takes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from firegov.core import lifecycle as lc
+from firegov.core.models import Role, User
+from firegov.core.scoping import scope, subtree_q
+from firegov.inspections import services
+from firegov.inspections.models import (
+    Draw,
+    DrawAssignment,
+    DrawPlan,
+    DrawState,
+    Inspection,
+    InspectionKind,
+    InspectionStatus,
+    Recusal,
+)
+from firegov.kernels import draw as kernel
+from firegov.registry.models import Unit, UnitStatus
+
+PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def _check(user, plan: DrawPlan) -> None:
+    if lc.role_of(user) not in lc.FIRE_LEADERS:
+        raise PermissionDenied(_("Your role may not run random draws."))
+    if not scope(user, DrawPlan.objects.filter(pk=plan.pk)).exists():
+        raise PermissionDenied
+
+
+@transaction.atomic
+def commit(user, plan: DrawPlan, period: str) -> Draw:
+    """Generate a seed and publish its SHA-256 for ``period`` (YYYY-MM) of the plan's year."""
+    _check(user, plan)
+    match = PERIOD_RE.match(period or "")
+    if not match or int(match.group(1)) != plan.year:
+        raise ValidationError({"period": _("Give a month of the plan's year as YYYY-MM.")})
+    if Draw.objects.filter(plan=plan, period=period).exists():
+        raise lc.TransitionError(_("This month has already been drawn or committed."), "exists")
+    try:
+        kernel.check_rules({**plan.rules, "as_of": f"{period}-01"})
+    except kernel.DrawError as exc:
+        raise ValidationError({"rules": exc.args[0]}) from exc
+    seed = kernel.new_seed()
+    return Draw.objects.create(plan=plan, period=period, seed_sha256=kernel.commitment(seed), seed=seed.hex(),
+                               committed_by=user)
+
+
+def directories(plan: DrawPlan, as_of) -> tuple[list[dict], list[dict]]:
+    """The unit directory (检查对象名录库) and inspector directory (执法检查人员名录库) of the plan's brigade."""
+    units = Unit.objects.alive().filter(subtree_q("region_path", plan.region_path), status=UnitStatus.OPERATING)
+    last: dict[int, tuple[int, object]] = {}  # unit -> (inspection, completed_at) of its latest inspection
+    done = (Inspection.objects.filter(unit__in=units, status=InspectionStatus.COMPLETED)
+            .order_by("unit_id", "-completed_at", "-pk").values_list("unit_id", "pk", "completed_at"))
+    for unit_id, pk, at in done.iterator(chunk_size=5000):
+        last.setdefault(unit_id, (pk, at))
+    team_of: dict[int, list[str]] = {}
+    through = Inspection.inspectors.through.objects.filter(inspection_id__in=[pk for pk, _at in last.values()])
+    for inspection_id, user_id in through.values_list("inspection_id", "user_id").iterator(chunk_size=5000):
+        team_of.setdefault(inspection_id, []).append(str(user_id))
+    last_done = {unit_id: at for unit_id, (_pk, at) in last.items()}
+    last_team = {unit_id: sorted(team_of.get(pk, [])) for unit_id, (pk, _at) in last.items()}
+    unit_rows = [
+        {"id": str(u.pk), "region": u.region_path, "place_type": u.place_type, "key_unit": u.key_unit,
+         "crowded": u.crowded_place, "penalised_last_year": bool((u.attributes or {}).get("penalised_last_year")),
+         "last_inspected": timezone.localtime(last_done[u.pk]).date().isoformat() if u.pk in last_done else None,
+         "last_inspectors": last_team.get(u.pk, [])}
+        for u in units.order_by("pk").only("pk", "region_path", "place_type", "key_unit", "crowded_place",
+                                           "attributes")
+    ]
+    people = User.objects.filter(agency=plan.agency, role__in=[Role.INSPECTOR, Role.BRIGADE_SUPERVISOR])
+    recusals: dict[int, dict[str, list[str]]] = {}
+    for r in Recusal.objects.filter(inspector__in=people):
+        recusals.setdefault(r.inspector_id, {"conflict": [], "relative": []})[r.reason].append(str(r.unit_id))
+    inspector_rows = [
+        {"id": str(p.pk), "name": p.get_full_name() or p.username, "available": p.is_active,
+         "conflicts": recusals.get(p.pk, {}).get("conflict", []),
+         "relatives_units": recusals.get(p.pk, {}).get("relative", [])}
+        for p in people.order_by("pk")
+    ]
+    return unit_rows, inspector_rows
+
+
+@transaction.atomic
+def run(user, draw: Draw) -> Draw:
+    """Make the draw: freeze the inputs, reveal the seed, open one random inspection per drawn unit."""
+    draw = Draw.objects.select_for_update().select_related("plan__agency").get(pk=draw.pk)
+    _check(user, draw.plan)
+    if draw.state != DrawState.COMMITTED:
+        raise lc.TransitionError(_("This draw has already been made."), "drawn")
+    rules = {**draw.plan.rules, "as_of": f"{draw.period}-01"}
+    units, inspectors = directories(draw.plan, rules["as_of"])
+    try:
+        result = kernel.draw(bytes.fromhex(draw.seed), units, inspectors, rules)
+    except kernel.DrawError as exc:
+        raise ValidationError({"rules": exc.args[0]}) from exc
+    draw.units, draw.inspectors, draw.rules, draw.result = units, inspectors, rules, result
+    draw.state, draw.drawn_by, draw.drawn_at = DrawState.DRAWN, user, timezone.now()
+    draw.save()  # the last save: Draw.save refuses any change once the state is "drawn"
+    people = {str(p.pk): p for p in User.objects.filter(pk__in=[int(i["id"]) for i in inspectors])}
+    planned = timezone.datetime.strptime(f"{draw.period}-01", "%Y-%m-%d").date()
+    for row in result["assignments"]:
+        if len(row["inspectors"]) < 2:
+            continue  # a shortfall: recorded in the result, no inspection without two inspectors
+        unit = Unit.objects.get(pk=int(row["unit"]))
+        assignment = DrawAssignment.objects.create(draw=draw, unit=unit, stratum=row["stratum"], order=row["order"])
+        team = [people[str(i)] for i in row["inspectors"]]
+        assignment.inspectors.set(team)
+        services.create_inspection(user, unit, InspectionKind.RANDOM, inspectors=team, planned_for=planned,
+                                   assignment=assignment)
+    return draw
+
+
+def files(draw: Draw) -> dict[str, object]:
+    """What ``firegov draw verify`` needs; the seed only once the draw is made."""
+    if draw.state != DrawState.DRAWN:
+        return {"seed_sha256": draw.seed_sha256}
+    return {"units": draw.units, "inspectors": draw.inspectors, "rules": draw.rules, "result": draw.result}
+
+
+def verify(draw: Draw) -> dict:
+    if draw.state != DrawState.DRAWN:
+        raise lc.TransitionError(_("This draw has not been made yet."), "not_drawn")
+    return kernel.verify(draw.result, draw.units, draw.inspectors, draw.rules)

@@ -1,0 +1,160 @@
+"""Pages of inspections: list, open, the phone-friendly checklist form, completion, the printed record
+and the public random-check results (一公开). Thin: services do the work."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from firegov.core.lifecycle import role_of
+from firegov.core.models import Agency, Role, User
+from firegov.core.roles import can
+from firegov.core.scoping import scope
+from firegov.core.views import attempt, paginate, query_without_page
+from firegov.inspections import services
+from firegov.inspections.filters import InspectionFilter
+from firegov.inspections.models import Inspection, InspectionKind, InspectionStatus
+from firegov.registry.models import Unit
+
+
+def _require(user, action):
+    if not can(user, action, "inspections.inspection"):
+        raise Http404
+
+
+def visible(request):
+    _require(request.user, "view")
+    return scope(request.user, Inspection.objects.all())
+
+
+@login_required
+def inspection_list(request):
+    filterset = InspectionFilter(request.GET or None, queryset=visible(request), request=request)
+    page = paginate(request, filterset.qs.select_related("unit", "agency"))
+    return render(request, "inspections/inspection_list.html", {
+        "filter": filterset, "page": page, "query": query_without_page(request)})
+
+
+def kinds_for(user) -> list[tuple[str, str]]:
+    role = role_of(user)
+    return [(k, label) for k, label in InspectionKind.choices if role in services.KIND_ROLES[k]]
+
+
+@login_required
+def inspection_create(request):
+    _require(request.user, "add")
+    unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=request.GET.get("unit") or 0)
+    officers = User.objects.filter(is_active=True, role__in=list(services.LAW_ENFORCEMENT_ROLES),
+                                   agency__in=scope(request.user, Agency.objects.all())).order_by("username")
+    if request.method == "POST":
+        people = list(officers.filter(pk__in=request.POST.getlist("inspectors")))
+        agencies = list(scope(request.user, Agency.objects.filter(pk__in=request.POST.getlist("agencies"))))
+        inspection, ok = attempt(
+            request, services.create_inspection, request.user, unit, request.POST.get("kind", ""),
+            inspectors=people, agencies=agencies, planned_for=request.POST.get("planned_for") or None,
+            checklist=request.POST.get("checklist") or None, experts=request.POST.get("experts", ""))
+        if ok:
+            return redirect("inspections:inspection-detail", pk=inspection.pk)
+    templates = services.checklists.templates_for(unit.place_type, services.unit_flags(unit), "routine")
+    return render(request, "inspections/inspection_form.html", {
+        "unit": unit, "kinds": kinds_for(request.user), "officers": officers, "templates": templates,
+        "agencies": scope(request.user, Agency.objects.all()).order_by("kind", "name")[:300],
+        "all_templates": services.checklists.templates(), "law_kinds": sorted(services.LAW_ENFORCEMENT_KINDS)})
+
+
+def _inspection(request, pk) -> Inspection:
+    return get_object_or_404(visible(request).select_related("unit", "agency", "signature"), pk=pk)
+
+
+@login_required
+def inspection_detail(request, pk):
+    inspection = _inspection(request, pk)
+    open_ = inspection.status in (InspectionStatus.PLANNED, InspectionStatus.IN_PROGRESS)
+    member = services._member(request.user, inspection)
+    return render(request, "inspections/inspection_detail.html", {
+        "inspection": inspection, "answers": inspection.answers.all(), "photos": services.item_photos(inspection),
+        "editable": open_ and member, "hazards": scope(request.user, inspection.hazards.all()),
+        "inspectors": inspection.inspectors.all(), "can_publish": (
+            inspection.kind == InspectionKind.RANDOM and inspection.status == InspectionStatus.COMPLETED
+            and inspection.published_at is None and role_of(request.user) in services.lc.FIRE_OFFICERS),
+        "is_unit": request.user.role == Role.UNIT_MANAGER})
+
+
+def _answers_from_post(request, inspection) -> tuple[dict, dict]:
+    answers, photos = {}, {}
+    for answer in inspection.answers.all():
+        result = request.POST.get(f"result_{answer.item}")
+        if result is not None:
+            answers[answer.item] = {"result": result, "note": request.POST.get(f"note_{answer.item}", "")}
+        files = request.FILES.getlist(f"photo_{answer.item}")
+        if files:
+            photos[answer.item] = files
+    return answers, photos
+
+
+@login_required
+@require_POST
+def inspection_answers(request, pk):
+    inspection = _inspection(request, pk)
+    answers, photos = _answers_from_post(request, inspection)
+    _r, ok = attempt(request, services.record_answers, request.user, inspection, answers, photos)
+    if ok:
+        messages.success(request, _("Saved."))
+    return redirect("inspections:inspection-detail", pk=inspection.pk)
+
+
+@login_required
+@require_POST
+def inspection_complete(request, pk):
+    inspection = _inspection(request, pk)
+    answers, photos = _answers_from_post(request, inspection)
+    if answers or photos:
+        _r, ok = attempt(request, services.record_answers, request.user, inspection, answers, photos)
+        if not ok:
+            return redirect("inspections:inspection-detail", pk=inspection.pk)
+    data = {k: request.POST.get(k, "") for k in ("findings", "signed_by", "refusal_note", "lat", "lng")}
+    data["lat"], data["lng"] = data["lat"] or None, data["lng"] or None
+    data["refused_to_sign"] = bool(request.POST.get("refused_to_sign"))
+    _r, ok = attempt(request, services.complete, request.user, inspection, data, request.FILES.get("signature"))
+    if ok:
+        messages.success(request, _("The inspection is complete."))
+    return redirect("inspections:inspection-detail", pk=inspection.pk)
+
+
+@login_required
+@require_POST
+def inspection_action(request, pk):
+    inspection = _inspection(request, pk)
+    action = request.POST.get("action")
+    if action == "start":
+        _r, ok = attempt(request, services.start, request.user, inspection)
+    elif action == "cancel":
+        _r, ok = attempt(request, services.cancel, request.user, inspection, request.POST.get("note", ""))
+    elif action == "publish":
+        _r, ok = attempt(request, services.publish, request.user, inspection)
+    else:
+        raise Http404
+    if ok:
+        messages.success(request, _("Done."))
+    return redirect("inspections:inspection-detail", pk=inspection.pk)
+
+
+@login_required
+def inspection_record(request, pk):
+    """The printed inspection record (消防监督检查记录), with the photos' hashes."""
+    inspection = _inspection(request, pk)
+    return render(request, "inspections/inspection_record.html", {
+        "inspection": inspection, "answers": inspection.answers.all(), "photos": services.item_photos(inspection),
+        "inspectors": inspection.inspectors.all(), "hazards": inspection.hazards.all()})
+
+
+def public_results(request):
+    """Published random-check results (双随机、一公开): unit, date, inspectors, result."""
+    results = (Inspection.objects.filter(kind=InspectionKind.RANDOM, published_at__isnull=False)
+               .select_related("unit", "agency").prefetch_related("inspectors").order_by("-completed_at"))
+    page = paginate(request, results, per_page=30)
+    return render(request, "inspections/public_results.html", {"page": page, "query": ""})
