@@ -59,7 +59,7 @@ HAZARD_TERMINAL = frozenset({"closed", "corrected", "invalid"})
 
 # --------------------------------------------------------------------------- major hazard cases
 CASE_TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
-    _t("discuss", "proposed", "discussed", FIRE_LEADERS, ("participants", "conclusion"),
+    _t("discuss", "proposed expert_reviewed", "discussed", FIRE_LEADERS, ("participants", "conclusion"),
        "Record collective discussion", "集体讨论"),
     _t("expert_review", "proposed discussed", "expert_reviewed", FIRE_LEADERS, ("experts", "experts_agreeing"),
        "Record expert review", "专家论证"),

@@ -223,7 +223,12 @@ def conclude(user, report: PublicReport, valid: bool, result: str, unit: Unit | 
 
 
 def first_valid(report: PublicReport) -> bool:
-    """Rewards go to the first valid reporter of a place (or of the hazard) only."""
+    """Rewards go to the first valid reporter of a place (or of the hazard) only, and a place (or a
+    hazard) is rewarded once."""
+    rewarded = PublicReport.objects.exclude(pk=report.pk).exclude(reward_tier="")
+    if rewarded.filter(fingerprint=report.fingerprint).exists() or (
+            report.hazard_id and rewarded.filter(hazard=report.hazard_id).exists()):
+        return False
     earlier = PublicReport.objects.filter(status=ReportStatus.VALID, submitted_at__lt=report.submitted_at)
     if report.hazard_id:
         earlier = earlier.filter(hazard=report.hazard) | earlier.filter(fingerprint=report.fingerprint)

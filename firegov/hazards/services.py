@@ -256,8 +256,9 @@ def transition(user, hazard: Hazard, action: str, data: dict | None = None, file
             if not files and not note:
                 raise ValidationError({"evidence": _("Attach photos or describe what was done.")})
             hazard.submitted_at = now
-            base = max(now, hazard.due_at) if hazard.due_at else now
-            hazard.reinspect_due_at = due_after_workdays(base, lifecycle.REINSPECT_WORKDAYS)
+            # 复查 within 3 working days of the unit's application (消防监督检查规定 第二十条); a hazard
+            # nobody applies for is re-inspected after its deadline through the rectify deadline.
+            hazard.reinspect_due_at = due_after_workdays(now, lifecycle.REINSPECT_WORKDAYS)
             deadlines.acknowledge(hazard, RECTIFY)
             deadlines.register(hazard, REINSPECT, f"{hazard.unit.name}：隐患复查", hazard.reinspect_due_at,
                                "hazard-reinspect")
@@ -468,7 +469,10 @@ def case_transition(user, case: MajorHazardCase, action: str, data: dict | None 
                 case.conclusion = data["conclusion"]
         if action == "determine":
             num, den = lifecycle.EXPERT_APPROVAL
-            if case.status == CaseStatus.EXPERT_REVIEWED and case.experts_agreeing * den < num * len(case.experts):
+            if len(case.participants) < lifecycle.MIN_DISCUSSION_PARTICIPANTS:
+                # GB 35181-2017 4.2 b): the collective discussion is always held; experts only add to it.
+                raise TransitionError(_("Record the collective discussion first."), "discussion")
+            if case.experts and (case.experts_agreeing or 0) * den < num * len(case.experts):
                 raise TransitionError(_("Fewer than two thirds of the experts agree: the case cannot be determined."),
                                       "experts")
             case.determined_at = now
@@ -495,6 +499,8 @@ def case_transition(user, case: MajorHazardCase, action: str, data: dict | None 
                     case.rectify_due = date.fromisoformat(case.rectify_due)
                 except ValueError:
                     raise ValidationError({"rectify_due": _("Enter a valid date.")}) from None
+            if case.rectify_due <= timezone.localdate():
+                raise ValidationError({"rectify_due": _("The deadline must be in the future.")})
             case.funds = data.get("funds") or None
             case.listed_at = now
             deadlines.register(case, CASE_RECTIFY, f"{case.unit.name}：挂牌督办重大火灾隐患整改",
@@ -504,6 +510,8 @@ def case_transition(user, case: MajorHazardCase, action: str, data: dict | None 
             deadlines.acknowledge(case, CASE_RECTIFY)
         if action == "reopen":
             case.rectified_at = None
+            deadlines.register(case, CASE_RECTIFY, f"{case.unit.name}：挂牌督办重大火灾隐患整改（验收未通过）",
+                               end_of_day(case.rectify_due), "major-hazard-rectify")
         if action == "accept":
             case.accepted_at = now
             deadlines.complete(case, CASE_RECTIFY)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,6 +24,8 @@ from firegov.core.views import attempt, paginate, query_without_page
 from firegov.hazards import categories, documents, excel, lifecycle, reports, services
 from firegov.hazards.filters import CaseFilter, HazardFilter, ReportFilter
 from firegov.hazards.models import (
+    DONE_STATUSES,
+    OPEN_STATUSES,
     CaseStatus,
     Hazard,
     HazardDocument,
@@ -31,6 +34,7 @@ from firegov.hazards.models import (
     MajorHazardCase,
     PublicReport,
     RewardTier,
+    overdue_q,
 )
 from firegov.registry.models import Unit
 from firegov.registry.views import xlsx_response
@@ -83,8 +87,8 @@ def hazard_stats(request):
         "weeks": [w.isoformat() for w in weeks], "new": [new.get(w, 0) for w in weeks],
         "closed": [closed.get(w, 0) for w in weeks], "regions": by_region,
         "top": [{"name": categories.label(t["category"]), "n": t["n"]} for t in top],
-        "totals": hazards.aggregate(total=Count("id"), open=Count("id", filter=Q(status__in=services.OPEN)),
-                                    overdue=Count("id", filter=services.overdue_q())),
+        "totals": hazards.aggregate(total=Count("id"), open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+                                    overdue=Count("id", filter=overdue_q())),
     }
     return render(request, "hazards/hazard_stats.html", context)
 
@@ -107,7 +111,7 @@ def _closing_by_region(user, hazards):
     rows = []
     for region in children.order_by("path")[:30]:
         inside = hazards.filter(subtree_q("region_path", region.path))
-        counts = inside.aggregate(total=Count("id"), done=Count("id", filter=Q(status__in=services.DONE)))
+        counts = inside.aggregate(total=Count("id"), done=Count("id", filter=Q(status__in=DONE_STATUSES)))
         if counts["total"]:
             rows.append({"name": region.name, "total": counts["total"],
                          "rate": round(100 * counts["done"] / counts["total"], 1)})
@@ -183,7 +187,8 @@ def document_detail(request, pk):
     document = get_object_or_404(scope(request.user, HazardDocument.objects.select_related("unit", "agency")), pk=pk)
     if request.GET.get("format") == "docx":
         response = HttpResponse(documents.render(document), content_type=DOCX)
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{document.number}.docx"
+        name = quote(f"{document.number}.docx")
+        response["Content-Disposition"] = f"attachment; filename=document-{document.pk}.docx; filename*=UTF-8''{name}"
         return response
     return render(request, "hazards/document.html", {"document": document, "hazards": document.items})
 
@@ -205,7 +210,7 @@ def case_list(request):
 def case_create(request):
     _require(request.user, "add", "hazards.case")
     unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=request.GET.get("unit") or 0)
-    open_hazards = scope(request.user, unit.hazards.filter(status__in=services.OPEN))
+    open_hazards = scope(request.user, unit.hazards.filter(status__in=OPEN_STATUSES))
     if request.method == "POST":
         chosen = list(open_hazards.filter(pk__in=request.POST.getlist("hazards")))
         data = {"items": request.POST.getlist("items"), "direct_items": request.POST.getlist("direct_items"),
@@ -315,8 +320,9 @@ def public_report(request):
             errors = exc.message_dict
         else:
             return render(request, "hazards/public_report_done.html", {"report": report})
+    general = errors.pop("__all__", [])
     return render(request, "hazards/public_report.html", {
-        "regions": regions, "categories": categories.all(), "errors": errors, "values": values})
+        "regions": regions, "categories": categories.all(), "errors": errors, "general": general, "values": values})
 
 
 def public_track(request):
