@@ -54,8 +54,13 @@ BRIGADE_PREFIXES = {
 @pytest.fixture
 def demo(db):
     out = io.StringIO()
-    result = load_demo(stdout=out, units=UNITS, seed=SEED)
+    result = load_demo(stdout=out, units=UNITS, seed=SEED, history=False)
     return result
+
+
+@pytest.fixture
+def demo_with_history(db):
+    return load_demo(stdout=io.StringIO(), units=UNITS, seed=SEED)
 
 
 def _fresh(seed):
@@ -86,7 +91,9 @@ def test_counts(demo):
 
     assert demo["units"] == UNITS == Unit.objects.count()
     assert demo["agencies"] == Agency.objects.count() == 115
-    assert demo["users"] == len(ACCOUNTS)
+    usable = [u.username for u in User.objects.all() if u.has_usable_password()]
+    assert sorted(usable) == sorted(ACCOUNTS)  # the rest are brigade colleagues in the seeded history
+    assert demo["users"] == User.objects.count()
     assert demo["communities"] == Community.objects.count() == 40
     assert demo["fire_lanes"] == FireLane.objects.count() >= 40
     assert 0 < demo["micro_stations"] == MicroFireStation.objects.count() <= 30
@@ -222,3 +229,30 @@ def test_loaddemo_command(db):
     call_command("loaddemo", units=30, seed=5, stdout=out)
     assert "already loaded" in out.getvalue()
     assert Unit.objects.count() == 30
+
+
+def test_a_year_of_history_follows_the_lifecycle_tables(demo_with_history):
+    demo = demo_with_history
+    from firegov.hazards.lifecycle import CASE_TRANSITIONS, HAZARD_TRANSITIONS
+    from firegov.hazards.models import Hazard, HazardEvent, MajorHazardCase, PublicReport
+    from firegov.inspections import draws
+    from firegov.inspections.models import Draw, Inspection
+
+    statuses = set(Hazard.objects.values_list("status", flat=True))
+    assert {"corrected", "ordered", "closed"} <= statuses
+    assert demo["hazards"] == Hazard.objects.count() > UNITS // 2
+    for event in HazardEvent.objects.exclude(action="report"):
+        step = HAZARD_TRANSITIONS[event.action]
+        assert event.from_status in step.sources, (event.hazard_id, event.action, event.from_status)
+        assert step.target in (None, event.to_status)
+    for hazard in Hazard.objects.all():
+        last = hazard.events.order_by("at", "id").last()
+        assert last.to_status == hazard.status
+    for case in MajorHazardCase.objects.prefetch_related("events"):
+        for event in case.events.exclude(action="propose"):
+            assert event.from_status in CASE_TRANSITIONS[event.action].sources
+    assert MajorHazardCase.objects.filter(status="listed").exists()
+    assert PublicReport.objects.exists()
+    drawn = Draw.objects.filter(state="drawn")
+    assert drawn.exists() and all(draws.verify(d)["ok"] for d in drawn)
+    assert Inspection.objects.filter(kind="random", published_at__isnull=False).exists()

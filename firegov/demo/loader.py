@@ -17,13 +17,16 @@ import time
 from datetime import timedelta
 from functools import lru_cache
 
-from auditlog.context import set_actor
+from auditlog.context import disable_auditlog, set_actor
 from django.db import transaction
 from django.utils import timezone
 from faker import Faker
 
 from firegov.core.models import LEVEL_DIGITS, Agency, AgencyKind, Deadline, Region, RegionLevel, Role, User
 from firegov.demo import DATA_FILE, DEMO_PASSWORD
+from firegov.demo.history import load_history
+from firegov.hazards.models import Hazard, MajorHazardCase, PublicReport
+from firegov.inspections.models import Draw, Inspection
 from firegov.kernels.uscc import make as make_uscc
 from firegov.registry.models import Building, Community, FireLane, MicroFireStation, Unit
 
@@ -934,12 +937,23 @@ def counts() -> dict:
         "communities": Community.objects.filter(region_path__startswith=CITY_PATH).count(),
         "fire_lanes": FireLane.objects.filter(region_path__startswith=CITY_PATH).count(),
         "micro_stations": MicroFireStation.objects.filter(region_path__startswith=CITY_PATH).count(),
+        "inspections": Inspection.objects.filter(region_path__startswith=CITY_PATH).count(),
+        "draws": Draw.objects.filter(region_path__startswith=CITY_PATH).count(),
+        "hazards": Hazard.objects.filter(region_path__startswith=CITY_PATH).count(),
+        "open_hazards": Hazard.objects.filter(region_path__startswith=CITY_PATH,
+                                              status__in=["reported", "confirmed", "ordered", "rectifying",
+                                                          "submitted"]).count(),
+        "major_hazards": MajorHazardCase.objects.filter(region_path__startswith=CITY_PATH).count(),
+        "public_reports": PublicReport.objects.filter(region_path__startswith=CITY_PATH).count(),
         "deadlines": Deadline.objects.count(),
     }
 
 
-def load_demo(stdout=None, units: int = 2000, seed: int = 2026) -> dict:
-    """Load the demo city; return the counts. Does nothing when region 3704 already exists."""
+def load_demo(stdout=None, units: int = 2000, seed: int = 2026, history: bool = True) -> dict:
+    """Load the demo city; return the counts. Does nothing when region 3704 already exists.
+
+    ``history``: also generate a year of inspections, draws, hazards, major hazards and public reports.
+    """
     stdout = sys.stdout if stdout is None else stdout
     if Region.objects.filter(path=CITY_PATH).exists():
         _say(stdout, "演示城市（枣庄市）已加载，未做任何修改 / the demo city (Zaozhuang) is already loaded; nothing changed")
@@ -969,6 +983,12 @@ def load_demo(stdout=None, units: int = 2000, seed: int = 2026) -> dict:
                 showcase.managers.add(danwei)
             communities = _create_communities(community_specs, regions, now)
             _create_micro_stations(rng, fake, [u for u, _s in created], communities, now)
+        if history:
+            _say(stdout, "生成一年的检查与隐患记录 / generating a year of inspections and hazards …")
+            # The seeded history's own timeline (hazard events, case events, draws) is its record; an
+            # audit entry per generated row would only triple the load time.
+            with disable_auditlog():
+                load_history(rng, fake, agencies, [u for u, _s in created], now)
     result = {"loaded": True, **counts(), "seconds": round(time.monotonic() - started, 1)}
     _say(stdout, "演示城市（枣庄市）加载完成 / demo city loaded:")
     for key, value in result.items():

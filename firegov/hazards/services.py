@@ -26,7 +26,6 @@ from firegov.hazards.models import (  # noqa: F401 - OPEN/DONE/overdue_q are use
 )
 from firegov.hazards.models import (
     CaseEvent,
-    CaseStatus,
     DocumentType,
     Hazard,
     HazardDocument,

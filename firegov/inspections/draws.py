@@ -8,6 +8,7 @@ and rules it used. ``files(draw)`` gives the four JSON documents ``firegov draw 
 
 from __future__ import annotations
 
+import json
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,12 +35,66 @@ from firegov.registry.models import Unit, UnitStatus
 
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
+# A starting point for a brigade's plan: the quotas are configuration (the 支队's annual plan), not
+# constants; e.g. 济宁高新区 2024 draws ≥10% of crowded key units and ≥5% of other key units a month.
+EXAMPLE_RULES = {
+    "inspectors_per_unit": 2,
+    "recuse_last_inspectors": True,
+    "exclude_inspected_within_days": 90,
+    "max_units_per_inspector": None,
+    "strata": [
+        {"code": "crowded_key", "label": "人员密集场所重点单位", "filter": {"key_unit": True, "crowded": True},
+         "ratio": 0.1, "rounding": "ceil"},
+        {"code": "other_key", "label": "其他重点单位", "filter": {"key_unit": True}, "ratio": 0.05, "rounding": "ceil"},
+        {"code": "penalised", "label": "上年度受处罚单位", "filter": {"penalised_last_year": True}, "count": 2},
+        {"code": "general", "label": "一般单位", "filter": {}, "ratio": 0.02, "rounding": "ceil"},
+    ],
+}
+
 
 def _check(user, plan: DrawPlan) -> None:
     if lc.role_of(user) not in lc.FIRE_LEADERS:
         raise PermissionDenied(_("Your role may not run random draws."))
     if not scope(user, DrawPlan.objects.filter(pk=plan.pk)).exists():
         raise PermissionDenied
+
+
+def _rules_error(exc: kernel.DrawError) -> ValidationError:
+    return ValidationError({"rules": f"{exc.field}: {exc.message_zh}"})
+
+
+@transaction.atomic
+def create_plan(user, agency_id, year, name: str, rules_text: str, publish_within_workdays=20) -> DrawPlan:
+    """A brigade's annual plan; the rules are checked by the draw kernel before they are stored."""
+    if lc.role_of(user) not in lc.FIRE_LEADERS:
+        raise PermissionDenied(_("Your role may not run random draws."))
+    from firegov.core.models import Agency, AgencyKind
+
+    agency = scope(user, Agency.objects.filter(kind=AgencyKind.BRIGADE)).filter(pk=agency_id or 0).first() \
+        if str(agency_id or "").isdigit() else None
+    if agency is None:
+        raise ValidationError({"agency": _("Choose a brigade in your jurisdiction.")})
+    try:
+        year = int(year)
+        days = int(publish_within_workdays)
+    except (TypeError, ValueError):
+        raise ValidationError({"year": _("Enter a whole number.")}) from None
+    try:
+        rules = json.loads(rules_text) if isinstance(rules_text, str) else rules_text
+    except ValueError as exc:
+        raise ValidationError({"rules": _("The rules are not valid JSON: %(error)s") % {"error": exc}}) from exc
+    if not isinstance(rules, dict):
+        raise ValidationError({"rules": _("The rules must be a JSON object.")})
+    try:
+        kernel.check_rules({**rules, "as_of": f"{year}-01-01"})
+    except kernel.DrawError as exc:
+        raise _rules_error(exc) from exc
+    if not (name or "").strip():
+        raise ValidationError({"name": _("This field is required.")})
+    if DrawPlan.objects.filter(agency=agency, year=year).exists():
+        raise ValidationError({"year": _("This brigade already has a plan for that year.")})
+    return DrawPlan.objects.create(agency=agency, year=year, name=name.strip()[:120], rules=rules,
+                                   publish_within_workdays=days)
 
 
 @transaction.atomic
@@ -54,7 +109,7 @@ def commit(user, plan: DrawPlan, period: str) -> Draw:
     try:
         kernel.check_rules({**plan.rules, "as_of": f"{period}-01"})
     except kernel.DrawError as exc:
-        raise ValidationError({"rules": exc.args[0]}) from exc
+        raise _rules_error(exc) from exc
     seed = kernel.new_seed()
     return Draw.objects.create(plan=plan, period=period, seed_sha256=kernel.commitment(seed), seed=seed.hex(),
                                committed_by=user)
@@ -107,7 +162,7 @@ def run(user, draw: Draw) -> Draw:
     try:
         result = kernel.draw(bytes.fromhex(draw.seed), units, inspectors, rules)
     except kernel.DrawError as exc:
-        raise ValidationError({"rules": exc.args[0]}) from exc
+        raise _rules_error(exc) from exc
     draw.units, draw.inspectors, draw.rules, draw.result = units, inspectors, rules, result
     draw.state, draw.drawn_by, draw.drawn_at = DrawState.DRAWN, user, timezone.now()
     draw.save()  # the last save: Draw.save refuses any change once the state is "drawn"

@@ -3,9 +3,11 @@ and the public random-check results (一公开). Thin: services do the work."""
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,9 +17,9 @@ from firegov.core.models import Agency, Role, User
 from firegov.core.roles import can
 from firegov.core.scoping import scope
 from firegov.core.views import attempt, paginate, query_without_page
-from firegov.inspections import services
+from firegov.inspections import draws, services
 from firegov.inspections.filters import InspectionFilter
-from firegov.inspections.models import Inspection, InspectionKind, InspectionStatus
+from firegov.inspections.models import Draw, DrawPlan, Inspection, InspectionKind, InspectionStatus
 from firegov.registry.models import Unit
 
 
@@ -158,3 +160,88 @@ def public_results(request):
                .select_related("unit", "agency").prefetch_related("inspectors").order_by("-completed_at"))
     page = paginate(request, results, per_page=30)
     return render(request, "inspections/public_results.html", {"page": page, "query": ""})
+
+
+# --------------------------------------------------------------------------- random draws (双随机)
+
+
+def _plans(request):
+    if not can(request.user, "view", "inspections.draw"):
+        raise Http404
+    return scope(request.user, DrawPlan.objects.select_related("agency"))
+
+
+@login_required
+def draw_plan_list(request):
+    plans = _plans(request)
+    can_add = role_of(request.user) in services.lc.FIRE_LEADERS
+    if request.method == "POST" and can_add:
+        plan, ok = attempt(request, draws.create_plan, request.user, request.POST.get("agency"),
+                           request.POST.get("year"), request.POST.get("name", ""), request.POST.get("rules", ""),
+                           request.POST.get("publish_within_workdays") or 20)
+        if ok:
+            return redirect("inspections:draw-plan", pk=plan.pk)
+    brigades = scope(request.user, Agency.objects.filter(kind="brigade"))
+    return render(request, "inspections/draw_plans.html", {
+        "plans": plans.order_by("-year", "agency__name"), "can_add": can_add, "brigades": brigades,
+        "example": json.dumps(draws.EXAMPLE_RULES, ensure_ascii=False, indent=2)})
+
+
+@login_required
+def draw_plan_detail(request, pk):
+    plan = get_object_or_404(_plans(request), pk=pk)
+    if request.method == "POST":
+        draw, ok = attempt(request, draws.commit, request.user, plan, request.POST.get("period", ""))
+        if ok:
+            messages.success(request, _("The seed's SHA-256 is published. Make the draw when ready."))
+            return redirect("inspections:draw", pk=draw.pk)
+    return render(request, "inspections/draw_plan.html", {
+        "plan": plan, "draws": plan.draws.order_by("-period"),
+        "rules": json.dumps(plan.rules, ensure_ascii=False, indent=2),
+        "can_draw": role_of(request.user) in services.lc.FIRE_LEADERS})
+
+
+@login_required
+def draw_detail(request, pk):
+    draw = get_object_or_404(scope(request.user, Draw.objects.select_related("plan__agency")), pk=pk)
+    if not can(request.user, "view", "inspections.draw"):
+        raise Http404
+    if request.method == "POST":
+        _r, ok = attempt(request, draws.run, request.user, draw)
+        if ok:
+            messages.success(request, _("Drawn."))
+        return redirect("inspections:draw", pk=draw.pk)
+    return _draw_page(request, draw, public=False)
+
+
+def _draw_page(request, draw, public: bool):
+    if request.GET.get("file") in ("units", "inspectors", "rules", "result"):
+        body = draws.files(draw).get(request.GET["file"])
+        if body is None:
+            raise Http404
+        response = JsonResponse(body, safe=False, json_dumps_params={"ensure_ascii": False, "indent": 1})
+        response["Content-Disposition"] = f"attachment; filename={request.GET['file']}.json"
+        return response
+    units = {}
+    if draw.state == "drawn":
+        ids = [int(a["unit"]) for a in draw.result.get("assignments", [])]
+        units = dict(Unit.objects.filter(pk__in=ids).values_list("pk", "name"))
+    names = {str(i["id"]): i.get("name", i["id"]) for i in draw.inspectors}
+    rows = [{"order": a["order"], "stratum": a["stratum"], "unit": units.get(int(a["unit"]), a["unit"]),
+             "inspectors": [names.get(str(i), i) for i in a["inspectors"]]}
+            for a in draw.result.get("assignments", [])]
+    return render(request, "inspections/draw.html", {
+        "draw": draw, "rows": rows, "public": public, "strata": draw.result.get("strata", []),
+        "shortfalls": draw.result.get("shortfalls", []),
+        "can_run": not public and draw.state == "committed" and role_of(request.user) in services.lc.FIRE_LEADERS,
+        "verification": draws.verify(draw) if draw.state == "drawn" else None})
+
+
+def public_draws(request):
+    """Every draw with its commitment; once drawn, the seed and the files to re-run it (一公开)."""
+    return render(request, "inspections/public_draws.html", {
+        "draws": Draw.objects.select_related("plan__agency").order_by("-committed_at")[:200]})
+
+
+def public_draw(request, pk):
+    return _draw_page(request, get_object_or_404(Draw, pk=pk), public=True)

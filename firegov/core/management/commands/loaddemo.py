@@ -11,13 +11,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--units", type=int, default=2000, help="number of units to generate (default 2000)")
         parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+        parser.add_argument("--no-history", action="store_true",
+                            help="skip the year of inspections, hazards, draws and reports")
 
     def handle(self, *args, **options):
         from firegov.demo.loader import load_demo
 
         if options["units"] < 1:
             raise CommandError("--units must be at least 1")
-        result = load_demo(stdout=self.stdout, units=options["units"], seed=options["seed"])
+        result = load_demo(stdout=self.stdout, units=options["units"], seed=options["seed"],
+                           history=not options["no_history"])
         if result.get("loaded"):
             self.stdout.write(self.style.SUCCESS(
                 f"演示账号 admin、zhidui、xuecheng、xuecheng_dd、tengzhou、jiaoyu、danwei、jiankong、wangge，"
