@@ -12,6 +12,7 @@ urlpatterns = [
     path("hazards/<int:pk>/", views.hazard_detail, name="hazard-detail"),
     path("hazards/<int:pk>/action/", views.hazard_action, name="hazard-action"),
     path("hazards/documents/<int:pk>/", views.document_detail, name="document-detail"),
+    path("hazards/units/<int:pk>/timeline/", views.unit_timeline, name="unit-timeline"),
     path("hazards/major/", views.case_list, name="case-list"),
     path("hazards/major/new/", views.case_create, name="case-create"),
     path("hazards/major/<int:pk>/", views.case_detail, name="case-detail"),

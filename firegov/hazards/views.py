@@ -29,6 +29,7 @@ from firegov.hazards.models import (
     CaseStatus,
     Hazard,
     HazardDocument,
+    HazardEvent,
     HazardStatus,
     ListingLevel,
     MajorHazardCase,
@@ -118,6 +119,19 @@ def _closing_by_region(user, hazards):
     return rows
 
 
+def labelled(events):
+    """Events with their action and status in the reader's language."""
+    from django.utils.translation import get_language
+
+    zh = (get_language() or "zh-hans").lower().startswith("zh")
+    events = list(events)
+    for event in events:
+        step = lifecycle.HAZARD_TRANSITIONS.get(event.action)
+        event.action_label = (step.label_zh if zh else step.label_en) if step else _("Reported")
+        event.status_label = HazardStatus(event.to_status).label if event.to_status in HazardStatus.values else ""
+    return events
+
+
 def _hazard(request, pk) -> Hazard:
     return get_object_or_404(visible_hazards(request).select_related("unit", "notice", "inspection", "agency"),
                              pk=pk)
@@ -130,7 +144,7 @@ def hazard_detail(request, pk):
     evidence = Attachment.objects.filter(content_type__model="hazard", content_type__app_label="hazards",
                                          object_id=str(hazard.pk)).order_by("id")
     context = {
-        "hazard": hazard, "events": hazard.events.select_related("actor", "document"),
+        "hazard": hazard, "events": labelled(hazard.events.select_related("actor", "document")),
         "actions": actions_from(lifecycle.HAZARD_TRANSITIONS, hazard.status, role), "evidence": evidence,
         "category": categories.get_or_none(hazard.category), "today": date.today().isoformat(),
         "documents": HazardDocument.objects.filter(pk__in=hazard.events.exclude(document=None)
@@ -338,3 +352,20 @@ def public_major_hazards(request):
 
 
 __all__ = ["HazardStatus"]
+
+
+@login_required
+def unit_timeline(request, pk):
+    """A unit's inspections and hazard steps, newest first (the unit page's timeline tab)."""
+    from firegov.inspections.models import Inspection
+
+    unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=pk)
+    _require(request.user, "view", "hazards.hazard")
+    entries = [{"at": i.completed_at or i.created_at, "kind": "inspection", "inspection": i}
+               for i in scope(request.user, Inspection.objects.filter(unit=unit)).select_related("agency")[:200]]
+    events = (HazardEvent.objects.filter(hazard__in=scope(request.user, Hazard.objects.filter(unit=unit)))
+              .select_related("hazard", "actor", "document").order_by("-at")[:400])
+    entries += [{"at": e.at, "kind": "event", "event": e} for e in labelled(events)]
+    entries.sort(key=lambda e: e["at"], reverse=True)
+    return render(request, "hazards/unit_timeline.html", {"unit": unit, "entries": entries,
+                                                          "labels": dict(categories.choices())})

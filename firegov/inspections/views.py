@@ -7,7 +7,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,10 +17,12 @@ from firegov.core.models import Agency, Role, User
 from firegov.core.roles import can
 from firegov.core.scoping import scope
 from firegov.core.views import attempt, paginate, query_without_page
-from firegov.inspections import draws, services
+from firegov.inspections import draws, record, services
 from firegov.inspections.filters import InspectionFilter
 from firegov.inspections.models import Draw, DrawPlan, Inspection, InspectionKind, InspectionStatus
 from firegov.registry.models import Unit
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _require(user, action):
@@ -149,6 +151,10 @@ def inspection_action(request, pk):
 def inspection_record(request, pk):
     """The printed inspection record (消防监督检查记录), with the photos' hashes."""
     inspection = _inspection(request, pk)
+    if request.GET.get("format") == "docx":
+        response = HttpResponse(record.render(inspection, services.item_photos(inspection)), content_type=DOCX)
+        response["Content-Disposition"] = f"attachment; filename=inspection-{inspection.pk}.docx"
+        return response
     return render(request, "inspections/inspection_record.html", {
         "inspection": inspection, "answers": inspection.answers.all(), "photos": services.item_photos(inspection),
         "inspectors": inspection.inspectors.all(), "hazards": inspection.hazards.all()})

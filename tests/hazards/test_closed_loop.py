@@ -110,3 +110,21 @@ def test_transition_error_is_raised_for_wrong_state(city):
     hazard = inspection.hazards.get()
     with pytest.raises(TransitionError):
         services.transition(city.xuecheng, hazard, "confirm")
+
+
+def test_unit_timeline_and_word_record(city, client):
+    inspection, _failed = complete_with_failures(city, 1)
+    hazard = inspection.hazards.get()
+    document = services.order(city.xuecheng, [hazard], timezone.localdate() + timedelta(days=10))
+    client.force_login(city.xuecheng)
+    page = client.get(f"/hazards/units/{city.xc_hotel.pk}/timeline/").content.decode()
+    assert f"/inspections/{inspection.pk}/" in page and f"/hazards/{hazard.pk}/" in page
+    assert document.number in page
+    response = client.get(f"/inspections/{inspection.pk}/record/?format=docx")
+    from docx import Document
+
+    text = "\n".join(p.text for p in Document(io.BytesIO(response.content)).paragraphs)
+    assert "张经理" in text and "发现火灾隐患：1 处" in text
+    client.force_login(city.tengzhou)
+    assert client.get(f"/hazards/units/{city.xc_hotel.pk}/timeline/").status_code == 404
+    assert client.get(f"/inspections/{inspection.pk}/record/?format=docx").status_code == 404
