@@ -229,7 +229,7 @@ def transition(user, hazard: Hazard, action: str, data: dict | None = None, file
     data = dict(data or {})
     with transaction.atomic():
         _visible(user, Hazard, hazard.pk)
-        hazard = Hazard.objects.select_for_update().select_related("unit", "inspection").get(pk=hazard.pk)
+        hazard = Hazard.objects.select_for_update(of=("self",)).select_related("unit", "inspection").get(pk=hazard.pk)
         step = _check_role(lifecycle.HAZARD_TRANSITIONS, action, hazard.status, user)
         note = (data.get("note") or "").strip()
         if action == "order":
@@ -306,7 +306,7 @@ def order(user, hazards: list[Hazard], due, note: str = "") -> HazardDocument:
     locked = []
     for hazard in hazards:
         _visible(user, Hazard, hazard.pk)
-        current = Hazard.objects.select_for_update().select_related("unit", "inspection").get(pk=hazard.pk)
+        current = Hazard.objects.select_for_update(of=("self",)).select_related("unit", "inspection").get(pk=hazard.pk)
         _check_role(lifecycle.HAZARD_TRANSITIONS, "order", current.status, user)
         locked.append(current)
     agency = _law_agency(user) if not user.is_system_admin else (locked[0].agency or _law_agency(user))
@@ -340,7 +340,7 @@ def reinspect(user, hazards: list[Hazard], results: dict[int, bool | None], due=
     locked = []
     for hazard in hazards:
         _visible(user, Hazard, hazard.pk)
-        current = Hazard.objects.select_for_update().select_related("unit").get(pk=hazard.pk)
+        current = Hazard.objects.select_for_update(of=("self",)).select_related("unit").get(pk=hazard.pk)
         _check_role(lifecycle.HAZARD_TRANSITIONS, "reinspect", current.status, user)
         if results.get(hazard.pk) is None:
             raise ValidationError({"passed": _("Say whether each hazard passed the re-inspection.")})
@@ -442,7 +442,7 @@ def case_transition(user, case: MajorHazardCase, action: str, data: dict | None 
     data = dict(data or {})
     with transaction.atomic():
         _visible(user, MajorHazardCase, case.pk)
-        case = MajorHazardCase.objects.select_for_update().select_related("unit", "agency").get(pk=case.pk)
+        case = MajorHazardCase.objects.select_for_update(of=("self",)).select_related("unit", "agency").get(pk=case.pk)
         step = _check_role(lifecycle.CASE_TRANSITIONS, action, case.status, user)
         before, now = case.status, timezone.now()
         note = (data.get("note") or data.get("conclusion") or "").strip()

@@ -153,7 +153,7 @@ def directories(plan: DrawPlan, as_of) -> tuple[list[dict], list[dict]]:
 @transaction.atomic
 def run(user, draw: Draw) -> Draw:
     """Make the draw: freeze the inputs, reveal the seed, open one random inspection per drawn unit."""
-    draw = Draw.objects.select_for_update().select_related("plan__agency").get(pk=draw.pk)
+    draw = Draw.objects.select_for_update(of=("self",)).select_related("plan__agency").get(pk=draw.pk)
     _check(user, draw.plan)
     if draw.state != DrawState.COMMITTED:
         raise lc.TransitionError(_("This draw has already been made."), "drawn")

@@ -162,7 +162,7 @@ def _member(user, inspection: Inspection) -> bool:
 
 def _locked(user, inspection: Inspection, action: str) -> Inspection:
     visible(user, inspection.pk)
-    current = Inspection.objects.select_for_update().select_related("unit", "agency").get(pk=inspection.pk)
+    current = Inspection.objects.select_for_update(of=("self",)).select_related("unit", "agency").get(pk=inspection.pk)
     lc.check(TRANSITIONS, action, current.status, user, current.get_status_display())
     if action != "publish" and not _member(user, current):
         raise PermissionDenied(_("Only the inspection's own inspectors may do this."))
