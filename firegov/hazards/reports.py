@@ -237,19 +237,24 @@ def first_valid(report: PublicReport) -> bool:
     return not earlier.exists()
 
 
-@transaction.atomic
-def award(user, report: PublicReport, tier: RewardTier) -> PublicReport:
+def _leader_locked(user, report: PublicReport, refusal: str) -> PublicReport:
+    """The report, locked, for a brigade head or the detachment (rewards are theirs to decide)."""
     if lc.role_of(user) not in lc.FIRE_LEADERS:
-        raise PermissionDenied(_("Your role may not grant rewards."))
+        raise PermissionDenied(refusal)
     if not scope(user, PublicReport.objects.filter(pk=report.pk)).exists():
         raise PermissionDenied
-    report = PublicReport.objects.select_for_update().get(pk=report.pk)
+    return PublicReport.objects.select_for_update().get(pk=report.pk)
+
+
+@transaction.atomic
+def award(user, report: PublicReport, tier: RewardTier) -> PublicReport:
+    report = _leader_locked(user, report, _("Your role may not grant rewards."))
     if report.status != ReportStatus.VALID:
         raise lc.TransitionError(_("Only a confirmed report is rewarded."), "not_valid")
     if report.reward_tier:
         raise lc.TransitionError(_("This report already has a reward."), "rewarded")
     if not first_valid(report):
-        raise lc.TransitionError(_("An earlier report of the same place was confirmed first."), "not_first")
+        raise lc.TransitionError(_("Another report of the same place was confirmed or rewarded first."), "not_first")
     hazard = Hazard.objects.filter(pk=report.hazard_id).first()
     if tier.severity == "major" and (hazard is None or hazard.severity != "major"):
         raise ValidationError({"tier": _("This tier is for major hazards.")})
@@ -262,11 +267,7 @@ def award(user, report: PublicReport, tier: RewardTier) -> PublicReport:
 
 @transaction.atomic
 def record_payment(user, report: PublicReport, reference: str) -> PublicReport:
-    if lc.role_of(user) not in lc.FIRE_LEADERS:
-        raise PermissionDenied(_("Your role may not record payments."))
-    if not scope(user, PublicReport.objects.filter(pk=report.pk)).exists():
-        raise PermissionDenied
-    report = PublicReport.objects.select_for_update().get(pk=report.pk)
+    report = _leader_locked(user, report, _("Your role may not record payments."))
     if not report.reward_tier:
         raise lc.TransitionError(_("No reward has been granted."), "no_reward")
     if report.reward_paid_at:

@@ -20,7 +20,7 @@ from firegov.core.attachments import store as store_attachment
 from firegov.core.lifecycle import TransitionError, check, role_of
 from firegov.core.models import Agency, AgencyKind, Role, User
 from firegov.core.scoping import scope
-from firegov.hazards import categories, lifecycle
+from firegov.hazards import categories, judging, lifecycle
 from firegov.hazards.models import (  # noqa: F401 - OPEN/DONE/overdue_q are used by the pages
     DONE_STATUSES as DONE,
 )
@@ -100,10 +100,6 @@ def _visible(user, model, pk, base=None):
     return qs
 
 
-def _check_role(table, action: str, status: str, user) -> lifecycle.Transition:
-    return check(table, action, status, user)
-
-
 def _users(queryset):
     return queryset.filter(is_active=True)
 
@@ -118,33 +114,7 @@ def check_category(code: str) -> dict:
         raise ValidationError({"category": _("Unknown hazard category.")}) from None
 
 
-def gb35181_choices():
-    from firegov.hazards import judging
-
-    return judging.item_choices()
-
-
-def exemption_choices():
-    from firegov.hazards import judging
-
-    return judging.exemption_choices()
-
-
-def place_kind_choices():
-    from firegov.hazards import judging
-
-    return judging.place_kind_choices()
-
-
-def place_kinds_of(unit: Unit) -> list[str]:
-    from firegov.hazards import judging
-
-    return judging.place_kinds_of(unit)
-
-
 def check_gb35181(items) -> list[str]:
-    from firegov.hazards import judging
-
     items = [str(i).strip() for i in (items or []) if str(i).strip()]
     unknown = [i for i in items if i not in judging.all_items()]
     if unknown:
@@ -230,7 +200,7 @@ def transition(user, hazard: Hazard, action: str, data: dict | None = None, file
     with transaction.atomic():
         _visible(user, Hazard, hazard.pk)
         hazard = Hazard.objects.select_for_update(of=("self",)).select_related("unit", "inspection").get(pk=hazard.pk)
-        step = _check_role(lifecycle.HAZARD_TRANSITIONS, action, hazard.status, user)
+        step = check(lifecycle.HAZARD_TRANSITIONS, action, hazard.status, user)
         note = (data.get("note") or "").strip()
         if action == "order":
             order(user, [hazard], data.get("due"), note=note)
@@ -307,7 +277,7 @@ def order(user, hazards: list[Hazard], due, note: str = "") -> HazardDocument:
     for hazard in hazards:
         _visible(user, Hazard, hazard.pk)
         current = Hazard.objects.select_for_update(of=("self",)).select_related("unit", "inspection").get(pk=hazard.pk)
-        _check_role(lifecycle.HAZARD_TRANSITIONS, "order", current.status, user)
+        check(lifecycle.HAZARD_TRANSITIONS, "order", current.status, user)
         locked.append(current)
     agency = _law_agency(user) if not user.is_system_admin else (locked[0].agency or _law_agency(user))
     unit = locked[0].unit
@@ -341,7 +311,7 @@ def reinspect(user, hazards: list[Hazard], results: dict[int, bool | None], due=
     for hazard in hazards:
         _visible(user, Hazard, hazard.pk)
         current = Hazard.objects.select_for_update(of=("self",)).select_related("unit").get(pk=hazard.pk)
-        _check_role(lifecycle.HAZARD_TRANSITIONS, "reinspect", current.status, user)
+        check(lifecycle.HAZARD_TRANSITIONS, "reinspect", current.status, user)
         if results.get(hazard.pk) is None:
             raise ValidationError({"passed": _("Say whether each hazard passed the re-inspection.")})
         locked.append(current)
@@ -402,8 +372,6 @@ def _case_event(case, action, before, actor, note="", data=None):
 @transaction.atomic
 def propose_case(user, unit: Unit, hazards: list[Hazard], data: dict) -> MajorHazardCase:
     """Propose a major-hazard determination; the judge kernel gives the first opinion."""
-    from firegov.hazards import judging
-
     role = role_of(user)
     if role not in lifecycle.FIRE_OFFICERS:
         raise PermissionDenied(_("Only fire rescue officers propose a major hazard."))
@@ -443,7 +411,7 @@ def case_transition(user, case: MajorHazardCase, action: str, data: dict | None 
     with transaction.atomic():
         _visible(user, MajorHazardCase, case.pk)
         case = MajorHazardCase.objects.select_for_update(of=("self",)).select_related("unit", "agency").get(pk=case.pk)
-        step = _check_role(lifecycle.CASE_TRANSITIONS, action, case.status, user)
+        step = check(lifecycle.CASE_TRANSITIONS, action, case.status, user)
         before, now = case.status, timezone.now()
         note = (data.get("note") or data.get("conclusion") or "").strip()
         if "note" in step.needs and not note:

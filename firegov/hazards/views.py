@@ -21,7 +21,7 @@ from firegov.core.models import Agency, AgencyKind, Attachment, Region, RegionLe
 from firegov.core.roles import can
 from firegov.core.scoping import scope
 from firegov.core.views import attempt, paginate, query_without_page
-from firegov.hazards import categories, documents, excel, lifecycle, reports, services
+from firegov.hazards import categories, documents, excel, judging, lifecycle, reports, services
 from firegov.hazards.filters import CaseFilter, HazardFilter, ReportFilter
 from firegov.hazards.models import (
     DONE_STATUSES,
@@ -193,7 +193,7 @@ def hazard_create(request):
             messages.success(request, _("The hazard is recorded."))
             return redirect("hazards:hazard-detail", pk=hazard.pk)
     return render(request, "hazards/hazard_form.html", {"unit": unit, "categories": categories.all(),
-                                                        "gb_items": services.gb35181_choices()})
+                                                        "gb_items": judging.item_choices()})
 
 
 @login_required
@@ -235,9 +235,9 @@ def case_create(request):
             return redirect("hazards:case-detail", pk=case.pk)
     preset = {i for h in open_hazards for i in h.gb35181}
     return render(request, "hazards/case_form.html", {
-        "unit": unit, "hazards": open_hazards, "items": services.gb35181_choices(), "preset": preset,
-        "exemptions": services.exemption_choices(), "kinds": services.place_kind_choices(),
-        "derived": services.place_kinds_of(unit)})
+        "unit": unit, "hazards": open_hazards, "items": judging.item_choices(), "preset": preset,
+        "exemptions": judging.exemption_choices(), "kinds": judging.place_kind_choices(),
+        "derived": judging.place_kinds_of(unit)})
 
 
 @login_required
