@@ -7,12 +7,12 @@ import json
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from firegov.kernels.cli_draw import run_draw
 
 from firegov.core.lifecycle import TransitionError
 from firegov.inspections import draws
 from firegov.inspections.models import Draw, DrawPlan, Inspection
 from firegov.kernels import draw as kernel
+from firegov.kernels.cli_draw import run_draw
 
 RULES = {"inspectors_per_unit": 2, "recuse_last_inspectors": True, "exclude_inspected_within_days": 90,
          "strata": [{"code": "key", "label": "重点单位", "filter": {"key_unit": True}, "count": 1},
