@@ -75,7 +75,7 @@ def test_only_brigade_leaders_of_the_plan_draw(city, plan):
 
 def test_plan_and_draw_pages(city, plan, client):
     client.force_login(city.xc_supervisor)
-    response = client.post("/inspections/draws/plans/%d/" % plan.pk, {"period": "2026-06"})
+    response = client.post(f"/inspections/draws/plans/{plan.pk}/", {"period": "2026-06"})
     draw = Draw.objects.get(plan=plan, period="2026-06")
     assert response.status_code == 302 and response["Location"].endswith(f"/inspections/draws/{draw.pk}/")
     page = client.get(f"/inspections/draws/{draw.pk}/").content.decode()
