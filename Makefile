@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.firegov-installed
+# The suite runs on every core (pytest-xdist); PYTEST_ARGS="-n 0 tests/hazards" runs a part in one process.
+PYTEST_ARGS ?= -n auto
 
 .PHONY: demo test venv lint messages bench clean
 
