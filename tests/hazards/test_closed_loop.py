@@ -128,3 +128,16 @@ def test_unit_timeline_and_word_record(city, client):
     client.force_login(city.tengzhou)
     assert client.get(f"/hazards/units/{city.xc_hotel.pk}/timeline/").status_code == 404
     assert client.get(f"/inspections/{inspection.pk}/record/?format=docx").status_code == 404
+
+
+def test_admin_configures_reward_tiers_and_recusals_but_not_the_ledger(city, client):
+    inspection, _failed = complete_with_failures(city, 1)
+    hazard = inspection.hazards.get()
+    client.force_login(city.admin)
+    assert client.get("/admin/hazards/rewardtier/add/").status_code == 200
+    assert client.get("/admin/inspections/recusal/add/").status_code == 200
+    assert client.get(f"/admin/hazards/hazard/{hazard.pk}/change/").status_code == 200  # a read-only view
+    response = client.post(f"/admin/hazards/hazard/{hazard.pk}/change/", {"status": "closed"})
+    assert response.status_code == 403
+    hazard.refresh_from_db()
+    assert hazard.status == HazardStatus.CONFIRMED
