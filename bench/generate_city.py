@@ -131,7 +131,7 @@ def main() -> int:
         print(f"the database already holds {Unit.objects.count()} units; drop it (or the data dir) to regenerate")
         return 1
     started = time.perf_counter()
-    load_demo(stdout=io.StringIO(), units=0, seed=args.seed)
+    load_demo(stdout=io.StringIO(), units=0, seed=args.seed, history=False)
 
     # load_demo builds the tree from random.Random(seed) first: the same call gives the same tree.
     tree = build_regions(random.Random(args.seed), load_data())

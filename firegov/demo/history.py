@@ -88,6 +88,8 @@ def _staff(brigades: dict, rng: random.Random, fake) -> dict[int, list[User]]:
 
 
 def load_history(rng: random.Random, fake, agencies: dict, units: list[Unit], now: datetime) -> dict:
+    if not units:
+        return {"inspections": 0, "hazards": 0}
     brigades = agencies["brigades"]
     team = _staff(brigades, rng, fake)
     grid = User.objects.filter(role=Role.GRID_WORKER).first()

@@ -41,6 +41,9 @@ from firegov.registry.models import Unit
 from firegov.registry.views import xlsx_response
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# The ledger page counts at most this many rows ("more than 10,000"): an exact count of a city's
+# millions of hazards costs 200-900 ms however it is indexed (docs/benchmarks.md); the API counts exactly.
+LIST_COUNT_CAP = 10_000
 
 
 def _require(user, action, resource):
@@ -56,7 +59,7 @@ def visible_hazards(request):
 @login_required
 def hazard_list(request):
     filterset = HazardFilter(request.GET or None, queryset=visible_hazards(request), request=request)
-    page = paginate(request, filterset.qs.select_related("unit", "notice"))
+    page = paginate(request, filterset.qs.select_related("unit", "notice"), count_cap=LIST_COUNT_CAP)
     context = {"filter": filterset, "page": page, "query": query_without_page(request),
                "can_export": can(request.user, "export", "hazards.hazard")}
     template = "hazards/_hazard_table.html" if request.headers.get("HX-Request") else "hazards/hazard_list.html"

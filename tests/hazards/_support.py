@@ -29,7 +29,7 @@ from firegov.core.lifecycle import (
     UNIT,
 )
 from firegov.hazards import services
-from firegov.hazards.models import Hazard, HazardStatus
+from firegov.hazards.models import Hazard, HazardStatus, running_deadline
 
 SH = ZoneInfo("Asia/Shanghai")
 _real_now = django.utils.timezone.now
@@ -103,6 +103,7 @@ def put_in(hazard, status):
         fields["reinspect_due_at"] = now + timedelta(days=5)
     if status in (HazardStatus.CLOSED, HazardStatus.CORRECTED):
         fields["closed_at"] = now
+    fields["deadline_at"] = running_deadline(status, fields["due_at"], fields["reinspect_due_at"])
     Hazard.objects.filter(pk=hazard.pk).update(**fields)
     hazard.refresh_from_db()
     return hazard

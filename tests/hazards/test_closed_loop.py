@@ -141,3 +141,20 @@ def test_admin_configures_reward_tiers_and_recusals_but_not_the_ledger(city, cli
     assert response.status_code == 403
     hazard.refresh_from_db()
     assert hazard.status == HazardStatus.CONFIRMED
+
+
+def test_the_running_deadline_follows_the_status(city):
+    inspection, _failed = complete_with_failures(city, 1)
+    hazard = inspection.hazards.get()
+    assert hazard.deadline_at is None
+    services.order(city.xuecheng, [hazard], timezone.localdate() + timedelta(days=10))
+    hazard.refresh_from_db()
+    assert hazard.deadline_at == hazard.due_at
+    services.transition(city.danwei, hazard, "submit", {"note": "已整改"})
+    hazard.refresh_from_db()
+    assert hazard.deadline_at == hazard.reinspect_due_at != hazard.due_at
+    assert not Hazard.objects.overdue().exists()
+    assert Hazard.objects.overdue(now=hazard.reinspect_due_at + timedelta(seconds=1)).get() == hazard
+    services.reinspect(city.xuecheng, [hazard], {hazard.pk: True})
+    hazard.refresh_from_db()
+    assert hazard.deadline_at is None and not hazard.overdue

@@ -40,13 +40,13 @@ def ledger(city):
     services.order(city.xuecheng, [h["ordered"]], _later())
     h["overdue"] = _report(city.xuecheng, city.xc_school, "open_flame")
     services.order(city.xuecheng, [h["overdue"]], _later())
-    Hazard.objects.filter(pk=h["overdue"].pk).update(due_at=timezone.now() - timedelta(days=2))
+    past = timezone.now() - timedelta(days=2)  # moved into the past behind the services' back
+    Hazard.objects.filter(pk=h["overdue"].pk).update(due_at=past, deadline_at=past)
     h["submitted_late"] = _report(city.xuecheng, city.xc_hotel, "fire_alarm_faulty")
     services.order(city.xuecheng, [h["submitted_late"]], _later())
     services.transition(city.danwei, h["submitted_late"], "submit", {"note": "已维修"})
-    Hazard.objects.filter(pk=h["submitted_late"].pk).update(
-        reinspect_due_at=timezone.now() - timedelta(hours=1)
-    )
+    hour_ago = timezone.now() - timedelta(hours=1)
+    Hazard.objects.filter(pk=h["submitted_late"].pk).update(reinspect_due_at=hour_ago, deadline_at=hour_ago)
     h["patrol"] = _report(city.wangge, city.xc_school, "hydrant_obstructed", HazardSource.PATROL)
     h["self"] = _report(city.danwei, city.xc_hotel, "no_patrol_records", HazardSource.SELF)
     h["report"] = _report(city.tengzhou, city.tz_restaurant, "blocked_exit", HazardSource.REPORT)
