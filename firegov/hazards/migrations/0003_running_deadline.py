@@ -54,4 +54,6 @@ class Migration(migrations.Migration):
             model_name='hazard',
             index=models.Index(fields=['category', 'sector', 'region_path'], name='hz_category'),
         ),
+        # New indexes are useless to SQLite's planner until it has statistics for them.
+        migrations.RunSQL("ANALYZE hazards_hazard", reverse_sql=migrations.RunSQL.noop),
     ]
