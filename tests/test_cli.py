@@ -46,8 +46,40 @@ def test_uscc_command():
 def test_help_lists_commands():
     result = run("--help")
     assert result.returncode == 0
-    for name in ("demo", "serve", "worker", "classify", "uscc"):
+    for name in ("demo", "serve", "worker", "classify", "uscc", "judge", "draw"):
         assert name in result.stdout
+
+
+def test_judge_command():
+    case = {"standard": "GB 35181-2017", "place_kind": "crowded", "items": ["7.3.1", "7.3.2", "7.5"]}
+    result = run("judge", "-", stdin=json.dumps(case))
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["major"] is True and out["rule"] == "5.3.3 a)" and out["procedure"]
+    result = run("judge", "-", stdin=json.dumps({**case, "items": ["7.3.99"]}))
+    assert result.returncode == 2 and "items" in result.stderr
+
+
+def test_draw_command_and_its_verification(tmp_path):
+    units = [{"id": f"u{i}", "key_unit": i % 3 == 0, "crowded": i % 2 == 0} for i in range(40)]
+    inspectors = [{"id": f"p{i}"} for i in range(6)]
+    rules = {"as_of": "2026-03-01", "strata": [{"code": "key", "filter": {"key_unit": True}, "count": 3},
+                                               {"code": "rest", "filter": {}, "ratio": 0.1}]}
+    files = {}
+    for name, value in (("units", units), ("inspectors", inspectors), ("rules", rules)):
+        files[name] = tmp_path / f"{name}.json"
+        files[name].write_text(json.dumps(value), encoding="utf-8")
+    args = ["--units", str(files["units"]), "--inspectors", str(files["inspectors"]), "--rules", str(files["rules"])]
+    result = run("draw", *args, "--seed", "00" * 31 + "01")
+    assert result.returncode == 0, result.stderr
+    drawn = json.loads(result.stdout)
+    # 14 key units (3 drawn); the other 26 at a ratio of 0.1, rounded up: 3
+    assert len(drawn["assignments"]) == 3 + 3 and all(len(a["inspectors"]) == 2 for a in drawn["assignments"])
+    (tmp_path / "result.json").write_text(result.stdout, encoding="utf-8")
+    assert run("draw", "verify", "--result", str(tmp_path / "result.json"), *args).returncode == 0
+    drawn["seed"] = "00" * 31 + "02"
+    (tmp_path / "result.json").write_text(json.dumps(drawn), encoding="utf-8")
+    assert run("draw", "verify", "--result", str(tmp_path / "result.json"), *args).returncode == 1
 
 
 def test_serve_answers_http_and_stops_with_its_worker(tmp_path):
