@@ -13,11 +13,10 @@ record and the field. Any FILE may be ``-`` for standard input (at most one per 
 
 from __future__ import annotations
 
-import gc
 import json
 from typing import IO, Any
 
-from firegov.kernels.cli_kernels import EXIT_INVALID, EXIT_OK, EXIT_USAGE, _parse, _Parser, _read_input
+from firegov.kernels.cli_kernels import EXIT_INVALID, EXIT_OK, EXIT_USAGE, _parse, _Parser, read_json
 from firegov.kernels.draw import DrawError, commitment, draw, new_seed, parse_seed, verify
 
 
@@ -78,22 +77,9 @@ def _directory_arguments(parser: _Parser) -> None:
 def _load(name: str, stdin: IO[str], kind: type, what_zh: str, what_en: str) -> Any:
     shown = "stdin" if name == "-" else name
     try:
-        text = _read_input(name, stdin)
-    except (OSError, ValueError) as exc:  # ValueError: undecodable bytes or a NUL in the path
-        detail = getattr(exc, "strerror", None) or str(exc)
-        raise _InputError(f"无法读取 {shown}：{detail} / cannot read {shown}: {detail}") from None
-    was_enabled = gc.isenabled()
-    gc.disable()  # decoding a directory makes 300,000 dicts; collecting meanwhile only wastes time
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _InputError(
-            f"{shown} 不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）"
-            f" / {shown} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
-    finally:
-        if was_enabled:
-            gc.enable()
+        value = read_json(name, stdin)
+    except ValueError as exc:
+        raise _InputError(str(exc)) from None
     if not isinstance(value, kind):
         shape_zh, shape_en = ("JSON 数组", "a JSON list") if kind is list else ("JSON 对象", "a JSON object")
         raise _InputError(

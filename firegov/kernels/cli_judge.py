@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
-from firegov.kernels.cli_kernels import EXIT_OK, EXIT_USAGE, _parse, _Parser, _read_input
+from firegov.kernels.cli_kernels import EXIT_OK, EXIT_USAGE, _parse, _Parser, read_json
 from firegov.kernels.judge import JudgeError, JudgeTable, judge_case, load_table
 
 
@@ -39,18 +39,7 @@ def _judge_parser(stdout: IO[str], stderr: IO[str]) -> _Parser:
 def _load_cases(name: str, stdin: IO[str]) -> Any:
     """Read and decode the input; raise ValueError with a user-facing bilingual message."""
     shown = "stdin" if name == "-" else name
-    try:
-        text = _read_input(name, stdin)
-    except (OSError, ValueError) as exc:
-        detail = getattr(exc, "strerror", None) or str(exc)
-        raise ValueError(f"无法读取 {shown}：{detail} / cannot read {shown}: {detail}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"{shown} 不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）"
-            f" / {shown} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
+    data = read_json(name, stdin)
     if not isinstance(data, (dict, list)):
         raise ValueError(
             f"{shown} 应为一个案例（JSON 对象）或案例列表 / {shown} must contain a JSON object or a list of cases"
