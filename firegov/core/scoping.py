@@ -13,12 +13,14 @@ SQLite and PostgreSQL both answer them from a plain b-tree index.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
 from firegov.core.models import Role
 from firegov.core.scopespec import ScopeSpec
 
-__all__ = ["ScopeSpec", "path_successor", "scope", "spec_for", "subtree_q", "user_region_path"]
+__all__ = ["ScopeSpec", "can_see", "path_successor", "require_visible", "scope", "spec_for", "subtree_q",
+           "user_region_path"]
 
 
 def path_successor(prefix: str) -> str | None:
@@ -71,3 +73,15 @@ def user_region_path(user) -> str | None:
     if user.agency_id is None:
         return None
     return user.agency.region_path
+
+
+def can_see(user, queryset: QuerySet, pk) -> bool:
+    """Whether row ``pk`` of ``queryset`` is in ``user``'s jurisdiction."""
+    return scope(user, queryset.filter(pk=pk)).exists()
+
+
+def require_visible(user, queryset: QuerySet, pk) -> None:
+    """The services' guard: PermissionDenied without a message (the outside sees 404) unless ``user``
+    may see row ``pk`` of ``queryset``."""
+    if not can_see(user, queryset, pk):
+        raise PermissionDenied

@@ -32,6 +32,12 @@ def paginate(request, queryset, per_page=50, count_cap=None):
     return paginator.get_page(request.GET.get("page"))
 
 
+def require_can(user, action: str, resource: str) -> None:
+    """A page's role check: 404, never confirming that something exists to someone who may not see it."""
+    if not can(user, action, resource):
+        raise Http404
+
+
 def attempt(request, call, *args, **kwargs):
     """Run a service call from a page. A refusal becomes an error message and (None, False); a
     refusal without a message (outside the user's jurisdiction) becomes 404."""
@@ -122,8 +128,7 @@ def inbox_read(request):
 
 @login_required
 def region_list(request):
-    if not can(request.user, "view", "core.region"):
-        raise Http404
+    require_can(request.user, "view", "core.region")
     regions = scope(request.user, Region.objects.all())
     parent_id = request.GET.get("parent")
     if parent_id and parent_id.isdigit():
@@ -139,8 +144,7 @@ def region_list(request):
 
 @login_required
 def agency_list(request):
-    if not can(request.user, "view", "core.agency"):
-        raise Http404
+    require_can(request.user, "view", "core.agency")
     agencies = scope(request.user, Agency.objects.select_related("region"))
     kind = request.GET.get("kind")
     if kind:

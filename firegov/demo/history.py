@@ -66,10 +66,6 @@ def _aware(day, hour=10) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour, 0)))
 
 
-def _workday_after(moment: datetime, n: int) -> datetime:
-    return hazard_services.end_of_day(worktime.add_workdays(timezone.localtime(moment).date(), n))
-
-
 def _staff(brigades: dict, rng: random.Random, fake) -> dict[int, list[User]]:
     """Two inspectors and a supervisor per brigade: the named demo accounts where they exist, and
     colleagues without a usable password elsewhere (they only appear in the history)."""
@@ -226,11 +222,11 @@ def _hazard_history(rng, unit, inspection, item, categories_by_code, finder, off
         HazardEvent.objects.bulk_create(events)
         if law:
             deadlines.register(hazard, hazard_services.SERVE_NOTICE, f"{unit.name}：送达责令限期改正通知书",
-                               _workday_after(found_at, lifecycle.NOTICE_WORKDAYS), "hazard-serve-notice", now=now)
+                               hazard_services.due_after_workdays(found_at, lifecycle.NOTICE_WORKDAYS), "hazard-serve-notice", now=now)
         return hazard
     ordered_at = max(_aware(worktime.add_workdays(timezone.localtime(moment).date(), rng.randint(0, 2)), 15),
                      moment + timedelta(hours=1))
-    due = _workday_after(ordered_at, rng.choice([10, 15, 20, 30]))
+    due = hazard_services.due_after_workdays(ordered_at, rng.choice([10, 15, 20, 30]))
     notice = HazardDocument.objects.create(
         kind=DocumentType.NOTICE, number=numbering.next_number(brigade, DocumentType.NOTICE, ordered_at.year),
         unit=unit, agency=brigade, inspection=inspection, issued_by=officer, issued_at=ordered_at, due_at=due,
@@ -256,7 +252,7 @@ def _hazard_history(rng, unit, inspection, item, categories_by_code, finder, off
         deadlines.register(hazard, hazard_services.RECTIFY, f"{unit.name}：隐患整改期限", due, "hazard-rectify", now=now)
         return hazard
     hazard.submitted_at = submit_at
-    hazard.reinspect_due_at = _workday_after(max(submit_at, due), lifecycle.REINSPECT_WORKDAYS)
+    hazard.reinspect_due_at = hazard_services.due_after_workdays(max(submit_at, due), lifecycle.REINSPECT_WORKDAYS)
     events.append(_event(hazard, "submit", status, "submitted", actor, submit_at, "已按要求整改完毕"))
     reinspect_at = submit_at + timedelta(days=rng.randint(1, 4))
     if reinspect_at > now:
@@ -296,7 +292,7 @@ def _major_cases(rng, fake, team, brigade_of, now) -> None:
         case = MajorHazardCase.objects.create(
             unit=unit, agency=brigade, standard=judgement["standard"], place_kinds=judgement["place_kinds"],
             items=items, judgement=judgement, proposed_by=leader, proposed_at=proposed,
-            decision_due=_workday_after(proposed, lifecycle.MAJOR_DECISION_WORKDAYS))
+            decision_due=hazard_services.due_after_workdays(proposed, lifecycle.MAJOR_DECISION_WORKDAYS))
         hazards = list(Hazard.objects.filter(unit=unit)[:3])
         case.hazards.set(hazards)
         CaseEvent.objects.create(case=case, action="propose", to_status="proposed", actor=leader, at=proposed)
@@ -364,7 +360,7 @@ def _public_reports(rng, fake, units, brigade_of, now) -> None:
             urgent=checklists.category(category).urgent, agency=brigade_of.get(unit.pk),
             status=ReportStatus.ASSIGNED,
         )
-        report.check_due = (submitted + timedelta(hours=24)) if report.urgent else _workday_after(submitted, 3)
+        report.check_due = (submitted + timedelta(hours=24)) if report.urgent else hazard_services.due_after_workdays(submitted, 3)
         if (now - submitted).days > 4:
             valid = rng.random() < 0.7
             report.status = ReportStatus.VALID if valid else ReportStatus.INVALID

@@ -21,7 +21,7 @@ from firegov.core import lifecycle as lc
 from firegov.core.attachments import IMAGE_TYPES, UploadRejected
 from firegov.core.attachments import store as store_attachment
 from firegov.core.models import Region, Role, User
-from firegov.core.scoping import scope
+from firegov.core.scoping import can_see, require_visible
 from firegov.hazards import categories
 from firegov.hazards.lifecycle import REPORT_TRANSITIONS
 from firegov.hazards.models import Hazard, HazardSource, PublicReport, ReportStatus, RewardTier
@@ -178,8 +178,7 @@ def track(code: str) -> PublicReport | None:
 
 
 def _locked(user, report: PublicReport, action: str) -> PublicReport:
-    if not scope(user, PublicReport.objects.filter(pk=report.pk)).exists():
-        raise PermissionDenied
+    require_visible(user, PublicReport.objects.all(), report.pk)
     current = PublicReport.objects.select_for_update().get(pk=report.pk)
     lc.check(REPORT_TRANSITIONS, action, current.status, user, current.get_status_display())
     return current
@@ -189,7 +188,7 @@ def _locked(user, report: PublicReport, action: str) -> PublicReport:
 def assign(user, report: PublicReport, agency) -> PublicReport:
     """Triage by hand: a report with no brigade found for its area, or moved to another agency."""
     report = _locked(user, report, "assign")
-    if agency is None or not scope(user, type(agency).objects.filter(pk=agency.pk)).exists():
+    if agency is None or not can_see(user, type(agency).objects.all(), agency.pk):
         raise ValidationError({"agency": _("Choose an agency in your jurisdiction.")})
     report.agency = agency
     report.save()
@@ -241,8 +240,7 @@ def _leader_locked(user, report: PublicReport, refusal: str) -> PublicReport:
     """The report, locked, for a brigade head or the detachment (rewards are theirs to decide)."""
     if lc.role_of(user) not in lc.FIRE_LEADERS:
         raise PermissionDenied(refusal)
-    if not scope(user, PublicReport.objects.filter(pk=report.pk)).exists():
-        raise PermissionDenied
+    require_visible(user, PublicReport.objects.all(), report.pk)
     return PublicReport.objects.select_for_update().get(pk=report.pk)
 
 

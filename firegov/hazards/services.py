@@ -19,7 +19,7 @@ from firegov.core import deadlines, notify, numbering, worktime
 from firegov.core.attachments import store as store_attachment
 from firegov.core.lifecycle import TransitionError, check, role_of
 from firegov.core.models import Agency, AgencyKind, Role, User
-from firegov.core.scoping import scope
+from firegov.core.scoping import require_visible
 from firegov.hazards import categories, judging, lifecycle
 from firegov.hazards.models import (  # noqa: F401 - OPEN/DONE/overdue_q are used by the pages
     DONE_STATUSES as DONE,
@@ -93,13 +93,6 @@ def responsible_brigade(unit: Unit) -> Agency | None:
     return responsible_brigade_for_path(unit.region_path)
 
 
-def _visible(user, model, pk, base=None):
-    qs = scope(user, (base if base is not None else model.objects).filter(pk=pk))
-    if not qs.exists():
-        raise PermissionDenied
-    return qs
-
-
 def _users(queryset):
     return queryset.filter(is_active=True)
 
@@ -130,7 +123,7 @@ def report_hazard(user, unit: Unit, data: dict, *, source: str = HazardSource.IN
     role = role_of(user)
     if role not in lifecycle.FINDERS:
         raise PermissionDenied(_("Your role may not record hazards."))
-    _visible(user, Unit, unit.pk, Unit.objects.alive())
+    require_visible(user, Unit.objects.alive(), unit.pk)
     category = check_category(data.get("category", ""))
     description = (data.get("description") or "").strip()
     if not description:
@@ -197,20 +190,22 @@ def _future_due(value, now) -> datetime:
 def transition(user, hazard: Hazard, action: str, data: dict | None = None, files=()) -> Hazard:
     """Take ``action`` on ``hazard`` (see lifecycle.HAZARD_TRANSITIONS) as ``user``."""
     data = dict(data or {})
+    note = (data.get("note") or "").strip()
+    # Serving a notice and re-inspecting make numbered documents for one or more hazards: their own
+    # services lock, check and record.
+    if action == "order":
+        order(user, [hazard], data.get("due"), note=note)
+        hazard.refresh_from_db()
+        return hazard
+    if action == "reinspect":
+        reinspect(user, [hazard], {hazard.pk: _parse_bool(data.get("passed"))}, data.get("due"), note=note,
+                  files=files)
+        hazard.refresh_from_db()
+        return hazard
     with transaction.atomic():
-        _visible(user, Hazard, hazard.pk)
+        require_visible(user, Hazard.objects.all(), hazard.pk)
         hazard = Hazard.objects.select_for_update(of=("self",)).select_related("unit", "inspection").get(pk=hazard.pk)
         step = check(lifecycle.HAZARD_TRANSITIONS, action, hazard.status, user)
-        note = (data.get("note") or "").strip()
-        if action == "order":
-            order(user, [hazard], data.get("due"), note=note)
-            hazard.refresh_from_db()
-            return hazard
-        if action == "reinspect":
-            reinspect(user, [hazard], {hazard.pk: _parse_bool(data.get("passed"))}, data.get("due"),
-                      note=note, files=files)
-            hazard.refresh_from_db()
-            return hazard
         now = timezone.now()
         before = hazard.status
         if "note" in step.needs and not note:
@@ -272,13 +267,13 @@ def order(user, hazards: list[Hazard], due, note: str = "") -> HazardDocument:
     if len(unit_ids) != 1:
         raise ValidationError({"hazards": _("One notice covers hazards of one unit only.")})
     now = timezone.now()
-    due_at = _future_due(_need({"due": due}, "due", _("Give the rectification deadline.")), now)
     locked = []
     for hazard in hazards:
-        _visible(user, Hazard, hazard.pk)
+        require_visible(user, Hazard.objects.all(), hazard.pk)
         current = Hazard.objects.select_for_update(of=("self",)).select_related("unit", "inspection").get(pk=hazard.pk)
         check(lifecycle.HAZARD_TRANSITIONS, "order", current.status, user)
         locked.append(current)
+    due_at = _future_due(_need({"due": due}, "due", _("Give the rectification deadline.")), now)
     agency = _law_agency(user) if not user.is_system_admin else (locked[0].agency or _law_agency(user))
     unit = locked[0].unit
     document = HazardDocument.objects.create(
@@ -309,7 +304,7 @@ def reinspect(user, hazards: list[Hazard], results: dict[int, bool | None], due=
     now = timezone.now()
     locked = []
     for hazard in hazards:
-        _visible(user, Hazard, hazard.pk)
+        require_visible(user, Hazard.objects.all(), hazard.pk)
         current = Hazard.objects.select_for_update(of=("self",)).select_related("unit").get(pk=hazard.pk)
         check(lifecycle.HAZARD_TRANSITIONS, "reinspect", current.status, user)
         if results.get(hazard.pk) is None:
@@ -375,9 +370,9 @@ def propose_case(user, unit: Unit, hazards: list[Hazard], data: dict) -> MajorHa
     role = role_of(user)
     if role not in lifecycle.FIRE_OFFICERS:
         raise PermissionDenied(_("Only fire rescue officers propose a major hazard."))
-    _visible(user, Unit, unit.pk, Unit.objects.alive())
+    require_visible(user, Unit.objects.alive(), unit.pk)
     for hazard in hazards:
-        _visible(user, Hazard, hazard.pk)
+        require_visible(user, Hazard.objects.all(), hazard.pk)
         if hazard.unit_id != unit.pk:
             raise ValidationError({"hazards": _("All hazards must belong to the unit.")})
     judgement = judging.judge_unit(unit, data.get("items") or [], data.get("direct_items") or [],
@@ -409,7 +404,7 @@ def _people(value, field: str) -> list[str]:
 def case_transition(user, case: MajorHazardCase, action: str, data: dict | None = None) -> MajorHazardCase:
     data = dict(data or {})
     with transaction.atomic():
-        _visible(user, MajorHazardCase, case.pk)
+        require_visible(user, MajorHazardCase.objects.all(), case.pk)
         case = MajorHazardCase.objects.select_for_update(of=("self",)).select_related("unit", "agency").get(pk=case.pk)
         step = check(lifecycle.CASE_TRANSITIONS, action, case.status, user)
         before, now = case.status, timezone.now()

@@ -20,7 +20,7 @@ from firegov.core.lifecycle import actions_from, role_of
 from firegov.core.models import Agency, AgencyKind, Attachment, Region, RegionLevel
 from firegov.core.roles import can
 from firegov.core.scoping import scope
-from firegov.core.views import attempt, paginate, query_without_page
+from firegov.core.views import attempt, paginate, query_without_page, require_can
 from firegov.hazards import categories, documents, excel, judging, lifecycle, reports, services
 from firegov.hazards.filters import CaseFilter, HazardFilter, ReportFilter
 from firegov.hazards.models import (
@@ -46,13 +46,8 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 LIST_COUNT_CAP = 10_000
 
 
-def _require(user, action, resource):
-    if not can(user, action, resource):
-        raise Http404
-
-
 def visible_hazards(request):
-    _require(request.user, "view", "hazards.hazard")
+    require_can(request.user, "view", "hazards.hazard")
     return scope(request.user, Hazard.objects.all())
 
 
@@ -68,7 +63,7 @@ def hazard_list(request):
 
 @login_required
 def hazard_export(request):
-    _require(request.user, "export", "hazards.hazard")
+    require_can(request.user, "export", "hazards.hazard")
     filterset = HazardFilter(request.GET or None, queryset=visible_hazards(request), request=request)
     return xlsx_response(excel.export_hazards(filterset.qs), "hazards.xlsx")
 
@@ -182,7 +177,7 @@ def _date(value):
 
 @login_required
 def hazard_create(request):
-    _require(request.user, "add", "hazards.hazard")
+    require_can(request.user, "add", "hazards.hazard")
     unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=request.GET.get("unit") or 0)
     if request.method == "POST":
         data = {k: request.POST.get(k, "") for k in ("category", "description", "location", "lat", "lng")}
@@ -215,7 +210,7 @@ def document_detail(request, pk):
 
 @login_required
 def case_list(request):
-    _require(request.user, "view", "hazards.case")
+    require_can(request.user, "view", "hazards.case")
     filterset = CaseFilter(request.GET or None, queryset=scope(request.user, MajorHazardCase.objects.all()),
                            request=request)
     page = paginate(request, filterset.qs.select_related("unit"))
@@ -225,7 +220,7 @@ def case_list(request):
 
 @login_required
 def case_create(request):
-    _require(request.user, "add", "hazards.case")
+    require_can(request.user, "add", "hazards.case")
     unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=request.GET.get("unit") or 0)
     open_hazards = scope(request.user, unit.hazards.filter(status__in=OPEN_STATUSES))
     if request.method == "POST":
@@ -272,7 +267,7 @@ def case_action(request, pk):
 
 @login_required
 def report_list(request):
-    _require(request.user, "view", "hazards.report")
+    require_can(request.user, "view", "hazards.report")
     filterset = ReportFilter(request.GET or None, queryset=scope(request.user, PublicReport.objects.all()),
                              request=request)
     page = paginate(request, filterset.qs.select_related("region", "agency"))
@@ -282,7 +277,7 @@ def report_list(request):
 
 @login_required
 def report_detail(request, pk):
-    _require(request.user, "view", "hazards.report")
+    require_can(request.user, "view", "hazards.report")
     report = get_object_or_404(scope(request.user, PublicReport.objects.select_related("region", "agency")), pk=pk)
     photos = Attachment.objects.filter(content_type__model="publicreport", object_id=str(report.pk))
     return render(request, "hazards/report_detail.html", {
@@ -296,7 +291,7 @@ def report_detail(request, pk):
 @login_required
 @require_POST
 def report_action(request, pk):
-    _require(request.user, "change", "hazards.report")
+    require_can(request.user, "change", "hazards.report")
     report = get_object_or_404(scope(request.user, PublicReport.objects.all()), pk=pk)
     act = request.POST.get("action")
     if act in ("confirm", "reject"):
@@ -363,7 +358,7 @@ def unit_timeline(request, pk):
     from firegov.inspections.models import Inspection
 
     unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=pk)
-    _require(request.user, "view", "hazards.hazard")
+    require_can(request.user, "view", "hazards.hazard")
     entries = [{"at": i.completed_at or i.created_at, "kind": "inspection", "inspection": i}
                for i in scope(request.user, Inspection.objects.filter(unit=unit)).select_related("agency")[:200]]
     events = (HazardEvent.objects.filter(hazard__in=scope(request.user, Hazard.objects.filter(unit=unit)))

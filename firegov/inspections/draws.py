@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from firegov.core import lifecycle as lc
 from firegov.core.models import Role, User
-from firegov.core.scoping import scope, subtree_q
+from firegov.core.scoping import require_visible, scope, subtree_q
 from firegov.inspections import services
 from firegov.inspections.models import (
     Draw,
@@ -55,8 +55,7 @@ EXAMPLE_RULES = {
 def _check(user, plan: DrawPlan) -> None:
     if lc.role_of(user) not in lc.FIRE_LEADERS:
         raise PermissionDenied(_("Your role may not run random draws."))
-    if not scope(user, DrawPlan.objects.filter(pk=plan.pk)).exists():
-        raise PermissionDenied
+    require_visible(user, DrawPlan.objects.all(), plan.pk)
 
 
 def _rules_error(exc: kernel.DrawError) -> ValidationError:

@@ -4,7 +4,7 @@ random-check results (一公开)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from firegov.core import deadlines, worktime
 from firegov.core import lifecycle as lc
 from firegov.core.attachments import store as store_attachment
-from firegov.core.models import Agency, Attachment, Role, User
-from firegov.core.scoping import scope
+from firegov.core.models import Attachment, Role, User
+from firegov.core.scoping import can_see, require_visible
 from firegov.inspections.models import (
     LAW_ENFORCEMENT_KINDS,
     MIN_LAW_ENFORCEMENT_INSPECTORS,
@@ -78,18 +78,6 @@ def inspection_audience(inspection: Inspection, audience: str):
     return User.objects.none()
 
 
-def visible(user, pk: int):
-    queryset = scope(user, Inspection.objects.filter(pk=pk))
-    if not queryset.exists():
-        raise PermissionDenied
-    return queryset
-
-
-def _check_unit(user, unit: Unit) -> None:
-    if not scope(user, Unit.objects.alive().filter(pk=unit.pk)).exists():
-        raise PermissionDenied
-
-
 def check_inspectors(kind: str, unit: Unit, inspectors: list[User]) -> None:
     """Law-enforcement inspections need at least two fire officers whose jurisdiction covers the unit."""
     if kind not in LAW_ENFORCEMENT_KINDS:
@@ -101,16 +89,15 @@ def check_inspectors(kind: str, unit: Unit, inspectors: list[User]) -> None:
         if person.role not in LAW_ENFORCEMENT_ROLES or not person.is_active:
             raise ValidationError({"inspectors": _("%(name)s is not a fire supervision inspector.")
                                    % {"name": person.get_full_name() or person.username}})
-        if not scope(person, Unit.objects.alive().filter(pk=unit.pk)).exists():
+        if not can_see(person, Unit.objects.alive(), unit.pk):
             raise ValidationError({"inspectors": _("The unit is outside the jurisdiction of %(name)s.")
                                    % {"name": person.get_full_name() or person.username}})
 
 
 def unit_flags(unit: Unit) -> set[str]:
-    flags = {name for name in ("crowded_place", "public_gathering", "hazmat", "nine_small", "three_in_one",
-                               "high_rise", "large_complex", "key_unit", "underground") if getattr(unit, name)}
-    renamed = {"crowded_place": "crowded"}
-    return {renamed.get(f, f) for f in flags}
+    """The unit's classification flags as the checklist kernel reads them (it knows crowded_place)."""
+    return {name for name in ("crowded_place", "public_gathering", "hazmat", "nine_small", "three_in_one",
+                              "high_rise", "large_complex", "key_unit", "underground") if getattr(unit, name)}
 
 
 def choose_template(unit: Unit, kind: str, template_id: str | None = None):
@@ -130,7 +117,7 @@ def create_inspection(user, unit: Unit, kind: str, *, inspectors=(), agencies=()
         raise ValidationError({"kind": _("Unknown inspection kind.")})
     if role not in KIND_ROLES[kind]:
         raise PermissionDenied(_("Your role may not open this kind of inspection."))
-    _check_unit(user, unit)
+    require_visible(user, Unit.objects.alive(), unit.pk)
     if kind == InspectionKind.SELF and not unit.managers.filter(pk=user.pk).exists():
         raise PermissionDenied
     people = list(inspectors) or [user]
@@ -154,17 +141,17 @@ def create_inspection(user, unit: Unit, kind: str, *, inspectors=(), agencies=()
     return inspection
 
 
-def _member(user, inspection: Inspection) -> bool:
+def is_member(user, inspection: Inspection) -> bool:
     return (user.is_system_admin or inspection.created_by_id == user.pk
             or inspection.inspectors.filter(pk=user.pk).exists()
             or (user.role == Role.BRIGADE_SUPERVISOR and inspection.agency_id == user.agency_id))
 
 
 def _locked(user, inspection: Inspection, action: str) -> Inspection:
-    visible(user, inspection.pk)
+    require_visible(user, Inspection.objects.all(), inspection.pk)
     current = Inspection.objects.select_for_update(of=("self",)).select_related("unit", "agency").get(pk=inspection.pk)
     lc.check(TRANSITIONS, action, current.status, user, current.get_status_display())
-    if action != "publish" and not _member(user, current):
+    if action != "publish" and not is_member(user, current):
         raise PermissionDenied(_("Only the inspection's own inspectors may do this."))
     return current
 
@@ -252,10 +239,9 @@ def complete(user, inspection: Inspection, data: dict, signature=None) -> Inspec
     inspection.result = InspectionResult.HAZARDS if failed or data.get("hazards") else InspectionResult.PASSED
     if inspection.kind == InspectionKind.RANDOM:
         days = publish_workdays(inspection)
-        inspection.publish_due = worktime.add_workdays(timezone.localtime(now).date(), days)
-        deadlines.register(inspection, PUBLISH, f"{inspection.unit.name}：双随机检查结果公示",
-                           timezone.make_aware(datetime.combine(inspection.publish_due, datetime.max.time())),
-                           PUBLISH_POLICY)
+        due = worktime.deadline(now, days)
+        inspection.publish_due = due.date()
+        deadlines.register(inspection, PUBLISH, f"{inspection.unit.name}：双随机检查结果公示", due, PUBLISH_POLICY)
     inspection.save()
     inspection_completed.send(sender=Inspection, inspection=inspection, user=user, failed=failed,
                               extra=list(data.get("hazards") or []))
@@ -292,6 +278,3 @@ def publish(user, inspection: Inspection) -> Inspection:
     deadlines.complete(inspection, PUBLISH)
     return inspection
 
-
-def agency_choices(user):
-    return scope(user, Agency.objects.all())

@@ -14,9 +14,8 @@ from django.views.decorators.http import require_POST
 
 from firegov.core.lifecycle import role_of
 from firegov.core.models import Agency, Role, User
-from firegov.core.roles import can
 from firegov.core.scoping import scope
-from firegov.core.views import attempt, paginate, query_without_page
+from firegov.core.views import attempt, paginate, query_without_page, require_can
 from firegov.inspections import draws, record, services
 from firegov.inspections.filters import InspectionFilter
 from firegov.inspections.models import Draw, DrawPlan, Inspection, InspectionKind, InspectionStatus
@@ -25,13 +24,8 @@ from firegov.registry.models import Unit
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def _require(user, action):
-    if not can(user, action, "inspections.inspection"):
-        raise Http404
-
-
 def visible(request):
-    _require(request.user, "view")
+    require_can(request.user, "view", "inspections.inspection")
     return scope(request.user, Inspection.objects.all())
 
 
@@ -50,7 +44,7 @@ def kinds_for(user) -> list[tuple[str, str]]:
 
 @login_required
 def inspection_create(request):
-    _require(request.user, "add")
+    require_can(request.user, "add", "inspections.inspection")
     unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=request.GET.get("unit") or 0)
     officers = User.objects.filter(is_active=True, role__in=list(services.LAW_ENFORCEMENT_ROLES),
                                    agency__in=scope(request.user, Agency.objects.all())).order_by("username")
@@ -78,7 +72,7 @@ def _inspection(request, pk) -> Inspection:
 def inspection_detail(request, pk):
     inspection = _inspection(request, pk)
     open_ = inspection.status in (InspectionStatus.PLANNED, InspectionStatus.IN_PROGRESS)
-    member = services._member(request.user, inspection)
+    member = services.is_member(request.user, inspection)
     return render(request, "inspections/inspection_detail.html", {
         "inspection": inspection, "answers": inspection.answers.all(), "photos": services.item_photos(inspection),
         "editable": open_ and member, "hazards": scope(request.user, inspection.hazards.all()),
@@ -172,8 +166,7 @@ def public_results(request):
 
 
 def _plans(request):
-    if not can(request.user, "view", "inspections.draw"):
-        raise Http404
+    require_can(request.user, "view", "inspections.draw")
     return scope(request.user, DrawPlan.objects.select_related("agency"))
 
 
@@ -209,9 +202,8 @@ def draw_plan_detail(request, pk):
 
 @login_required
 def draw_detail(request, pk):
+    require_can(request.user, "view", "inspections.draw")
     draw = get_object_or_404(scope(request.user, Draw.objects.select_related("plan__agency")), pk=pk)
-    if not can(request.user, "view", "inspections.draw"):
-        raise Http404
     if request.method == "POST":
         _r, ok = attempt(request, draws.run, request.user, draw)
         if ok:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from firegov.core import deadlines, worktime
 from firegov.core.models import Agency, AgencyKind, Region, Role, User
 from firegov.core.roles import can
-from firegov.core.scoping import scope
+from firegov.core.scoping import can_see, require_visible
 from firegov.kernels.place_types import AttributeValueError, validate_attributes
 from firegov.registry.models import Community, Unit
 
@@ -40,7 +40,7 @@ def clean_attributes(raw: dict) -> dict:
 
 
 def check_region_in_scope(user, region: Region) -> None:
-    if not scope(user, Region.objects.filter(pk=region.pk)).exists():
+    if not can_see(user, Region.objects.all(), region.pk):
         raise ValidationError({"region": _("This region is outside your jurisdiction.")})
 
 
@@ -59,8 +59,8 @@ def save_unit(user, data: dict, unit: Unit | None = None) -> Unit:
     action = "add" if unit is None else "change"
     if not can(user, action, "registry.unit"):
         raise PermissionDenied
-    if unit is not None and not scope(user, Unit.objects.alive().filter(pk=unit.pk)).exists():
-        raise PermissionDenied
+    if unit is not None:
+        require_visible(user, Unit.objects.alive(), unit.pk)
     unit = unit or Unit()
     for field in UNIT_FIELDS:
         if field in data:
@@ -85,8 +85,7 @@ def delete_unit(user, unit: Unit) -> None:
     """Soft delete: the record and its history stay; the unit leaves every list."""
     if not can(user, "delete", "registry.unit"):
         raise PermissionDenied
-    if not scope(user, Unit.objects.alive().filter(pk=unit.pk)).exists():
-        raise PermissionDenied
+    require_visible(user, Unit.objects.alive(), unit.pk)
     unit.deleted_at = timezone.now()
     unit.status = "closed"
     unit.save(update_fields=["deleted_at", "status"])
@@ -98,8 +97,8 @@ def save_community(user, data: dict, community: Community | None = None) -> Comm
     action = "add" if community is None else "change"
     if not can(user, action, "registry.community"):
         raise PermissionDenied
-    if community is not None and not scope(user, Community.objects.filter(pk=community.pk)).exists():
-        raise PermissionDenied
+    if community is not None:
+        require_visible(user, Community.objects.all(), community.pk)
     community = community or Community()
     for field, value in data.items():
         setattr(community, field, value)
@@ -139,8 +138,7 @@ def _check_parent(user, parent) -> None:
     if not can(user, "change", PARENT_RESOURCE[parent_model]):
         raise PermissionDenied
     base = parent_model.objects.alive() if parent_model is Unit else parent_model.objects.all()
-    if not scope(user, base.filter(pk=parent.pk)).exists():
-        raise PermissionDenied
+    require_visible(user, base, parent.pk)
 
 
 def check_required_records(unit: Unit) -> None:

@@ -19,7 +19,7 @@ from firegov.core.attachments import store as store_attachment
 from firegov.core.models import Attachment, Deadline
 from firegov.core.roles import can
 from firegov.core.scoping import scope
-from firegov.core.views import paginate, query_without_page
+from firegov.core.views import paginate, query_without_page, require_can
 from firegov.kernels.place_types import ATTRIBUTES
 from firegov.registry import excel, services
 from firegov.registry.filters import CommunityFilter, UnitFilter
@@ -31,13 +31,8 @@ MAP_POINT_LIMIT = 5000
 SEARCH_COUNT_CAP = 1000
 
 
-def _require(user, action, resource):
-    if not can(user, action, resource):
-        raise Http404  # never confirm that something exists to someone who may not see it
-
-
 def visible_units(request):
-    _require(request.user, "view", "registry.unit")
+    require_can(request.user, "view", "registry.unit")
     return scope(request.user, Unit.objects.alive())
 
 
@@ -68,7 +63,7 @@ def unit_list(request):
 
 @login_required
 def unit_export(request):
-    _require(request.user, "export", "registry.unit")
+    require_can(request.user, "export", "registry.unit")
     _filterset, units = filtered_units(request)
     data = excel.export_units(units, settings.FIREGOV["EXPORT_MAX_ROWS"])
     return xlsx_response(data, f"units-{excel.stamp()}.xlsx")
@@ -135,7 +130,7 @@ def run_service(request, form, call):
 
 def _unit_form_view(request, unit=None):
     action = "change" if unit else "add"
-    _require(request.user, action, "registry.unit")
+    require_can(request.user, action, "registry.unit")
     form = UnitForm(request.POST or None, instance=unit, user=request.user)
     if request.method == "POST" and form.is_valid():
         saved = run_service(request, form, lambda: services.save_unit(request.user, form.unit_data(), unit))
@@ -171,7 +166,7 @@ def unit_delete(request, pk):
 @require_POST
 def unit_attach(request, pk):
     unit = get_object_or_404(visible_units(request), pk=pk)
-    _require(request.user, "change", "registry.unit")
+    require_can(request.user, "change", "registry.unit")
     upload = request.FILES.get("file")
     if upload is None:
         messages.error(request, _("Choose a file."))
@@ -208,7 +203,7 @@ def unit_import_template(request):
 
 @login_required
 def unit_import(request):
-    _require(request.user, "import", "registry.unit")
+    require_can(request.user, "import", "registry.unit")
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data["file"].read(settings.UPLOAD_MAX_BYTES + 1)
@@ -246,7 +241,7 @@ def _mapping_from_post(request, sheet):
 @login_required
 @require_POST
 def unit_import_preview(request):
-    _require(request.user, "import", "registry.unit")
+    require_can(request.user, "import", "registry.unit")
     token = request.POST.get("token", "")
     sheet = _load_upload(request, token)
     mapping = _mapping_from_post(request, sheet)
@@ -262,7 +257,7 @@ def unit_import_preview(request):
 @login_required
 @require_POST
 def unit_import_commit(request):
-    _require(request.user, "import", "registry.unit")
+    require_can(request.user, "import", "registry.unit")
     token = request.POST.get("token", "")
     sheet = _load_upload(request, token)
     mapping = _session_mapping(request)
@@ -283,7 +278,7 @@ def unit_import_commit(request):
 @login_required
 @require_POST
 def unit_import_errors(request):
-    _require(request.user, "import", "registry.unit")
+    require_can(request.user, "import", "registry.unit")
     sheet = _load_upload(request, request.POST.get("token", ""))
     mapping = _session_mapping(request)
     results = excel.preview(request.user, sheet, mapping)
@@ -315,7 +310,7 @@ def child_form(request, parent_kind, parent_pk, kind, pk=None):
     relation = "unit" if parent_kind == "unit" else "community"
     child = get_object_or_404(model, pk=pk, **{relation: parent}) if pk else None
     resource = "registry.unit" if parent_kind == "unit" else "registry.community"
-    _require(request.user, "change", resource)
+    require_can(request.user, "change", resource)
     form = form_class(request.POST or None, instance=child)
     back = f"{parent.get_absolute_url()}?tab=buildings" if parent_kind == "unit" else parent.get_absolute_url()
     if request.method == "POST" and request.POST.get("delete") and child is not None:
@@ -337,7 +332,7 @@ def child_form(request, parent_kind, parent_pk, kind, pk=None):
 # ---------------------------------------------------------------- communities
 
 def visible_communities(request):
-    _require(request.user, "view", "registry.community")
+    require_can(request.user, "view", "registry.community")
     return scope(request.user, Community.objects.all())
 
 
@@ -359,7 +354,7 @@ def community_detail(request, pk):
 
 
 def _community_form_view(request, community=None):
-    _require(request.user, "change" if community else "add", "registry.community")
+    require_can(request.user, "change" if community else "add", "registry.community")
     form = CommunityForm(request.POST or None, instance=community, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.Meta.fields}

@@ -26,6 +26,7 @@ from firegov.core.lifecycle import (
     UNIT,
     TransitionError,
 )
+from firegov.core.scoping import scope
 from firegov.hazards import services
 from firegov.hazards.lifecycle import HAZARD_TERMINAL, HAZARD_TRANSITIONS
 from firegov.hazards.models import Hazard, HazardStatus
@@ -77,7 +78,7 @@ def test_every_role_user_sees_the_school_hazard(city, school):
     hazard = new_hazard(city.xuecheng, school)
     for role in ROLES:
         user = user_for(city, role)
-        assert services.scope(user, Hazard.objects.filter(pk=hazard.pk)).exists(), role
+        assert scope(user, Hazard.objects.filter(pk=hazard.pk)).exists(), role
 
 
 def test_table_covers_exactly_the_known_actions_and_states():
