@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from firegov.core.models import Role
 from firegov.core.scopespec import ScopeSpec
 
-__all__ = ["ScopeSpec", "can_see", "path_successor", "require_visible", "scope", "spec_for", "subtree_q",
+__all__ = ["ScopeSpec", "agencies_covering", "can_see", "path_successor", "require_visible", "scope", "spec_for", "subtree_q",
            "user_region_path"]
 
 
@@ -85,3 +85,12 @@ def require_visible(user, queryset: QuerySet, pk) -> None:
     may see row ``pk`` of ``queryset``."""
     if not can_see(user, queryset, pk):
         raise PermissionDenied
+
+
+def agencies_covering(region_path: str, kind: str) -> QuerySet:
+    """Agencies of ``kind`` whose region contains ``region_path`` (its ancestors and itself): the
+    brigade or detachment responsible for a place. One indexed IN over the path's prefixes."""
+    from firegov.core.models import Agency
+
+    prefixes = [region_path[:i] for i in range(1, len(region_path) + 1)]
+    return Agency.objects.filter(kind=kind, region_path__in=prefixes)

@@ -19,7 +19,7 @@ from firegov.core import deadlines, notify, numbering, worktime
 from firegov.core.attachments import store as store_attachment
 from firegov.core.lifecycle import TransitionError, check, role_of
 from firegov.core.models import Agency, AgencyKind, Role, User
-from firegov.core.scoping import require_visible
+from firegov.core.scoping import agencies_covering, require_visible
 from firegov.hazards import categories, judging, lifecycle
 from firegov.hazards.models import (  # noqa: F401 - OPEN/DONE/overdue_q are used by the pages
     DONE_STATUSES as DONE,
@@ -85,7 +85,7 @@ def due_after_workdays(start: datetime, workdays: int) -> datetime:
 
 def responsible_brigade_for_path(region_path: str) -> Agency | None:
     """The brigade whose region is the deepest ancestor of ``region_path``."""
-    brigades = [a for a in Agency.objects.filter(kind=AgencyKind.BRIGADE) if region_path.startswith(a.region_path)]
+    brigades = agencies_covering(region_path, AgencyKind.BRIGADE)
     return max(brigades, key=lambda a: len(a.region_path), default=None)
 
 
@@ -349,10 +349,6 @@ def hazard_audience(hazard: Hazard, audience: str):
     if audience == "supervisor":
         agency = hazard.agency or responsible_brigade(hazard.unit)
         return _users(User.objects.filter(agency=agency, role=Role.BRIGADE_SUPERVISOR))
-    if audience == "detachment":
-        detachments = [a for a in Agency.objects.filter(kind=AgencyKind.DETACHMENT)
-                       if hazard.region_path.startswith(a.region_path)]
-        return _users(User.objects.filter(agency__in=detachments, role=Role.DETACHMENT))
     return unit_audience(hazard.unit, audience)
 
 
@@ -489,10 +485,6 @@ def case_transition(user, case: MajorHazardCase, action: str, data: dict | None 
 def case_audience(case: MajorHazardCase, audience: str):
     if audience == "supervisor":
         return _users(User.objects.filter(agency=case.agency, role=Role.BRIGADE_SUPERVISOR))
-    if audience == "detachment":
-        detachments = [a for a in Agency.objects.filter(kind=AgencyKind.DETACHMENT)
-                       if case.region_path.startswith(a.region_path)]
-        return _users(User.objects.filter(agency__in=detachments, role=Role.DETACHMENT))
     return unit_audience(case.unit, audience)
 
 

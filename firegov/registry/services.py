@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from firegov.core import deadlines, worktime
 from firegov.core.models import Agency, AgencyKind, Region, Role, User
 from firegov.core.roles import can
-from firegov.core.scoping import can_see, require_visible
+from firegov.core.scoping import agencies_covering, can_see, require_visible
 from firegov.kernels.place_types import AttributeValueError, validate_attributes
 from firegov.registry.models import Community, Unit
 
@@ -160,9 +160,11 @@ def unit_audience(unit: Unit, audience: str):
         return unit.managers.filter(is_active=True)
     if audience == "brigade":
         roles = [Role.BRIGADE_SUPERVISOR, Role.INSPECTOR]
-        brigades = [a for a in Agency.objects.filter(kind=AgencyKind.BRIGADE)
-                    if unit.region_path.startswith(a.region_path)]
+        brigades = agencies_covering(unit.region_path, AgencyKind.BRIGADE)
         return User.objects.filter(agency__in=brigades, role__in=roles, is_active=True)
+    if audience == "detachment":
+        detachments = agencies_covering(unit.region_path, AgencyKind.DETACHMENT)
+        return User.objects.filter(agency__in=detachments, role=Role.DETACHMENT, is_active=True)
     if audience == "department" and unit.department_id:
         return User.objects.filter(agency=unit.department, role=Role.DEPARTMENT_OFFICER, is_active=True)
     return User.objects.none()
