@@ -75,15 +75,8 @@ def home(request):
     units = scope(request.user, Unit.objects.alive())
     shown = CLASSIFICATION_FLAGS[:4]
     totals = units.aggregate(total=Count("id"), **{name: Count("id", filter=Q(**{name: True})) for name, _l in shown})
-    root = _jurisdiction_root(request.user)
-    children = list(scope(request.user, Region.objects.filter(parent=root))) if root else []
-    by_region = []
-    if children:
-        # One GROUP BY over the children's code prefix (all children have paths of one length).
-        width = len(children[0].path)
-        counts = dict(units.annotate(prefix=Substr("region_path", 1, width)).values_list("prefix")
-                      .annotate(n=Count("id")).values_list("prefix", "n"))
-        by_region = [{"name": r.name, "value": counts.get(r.path, 0)} for r in children]
+    by_region = [{"name": region.name, "value": row["n"] if row else 0}
+                 for region, row in by_child_region(request.user, units, n=Count("id"))]
     by_type = [{"label": PLACE_TYPES[row["place_type"]].zh if row["place_type"] in PLACE_TYPES else row["place_type"],
                 "n": row["n"]}
                for row in units.values("place_type").annotate(n=Count("id")).order_by("-n")[:10]]
@@ -94,6 +87,20 @@ def home(request):
         "by_type": by_type,
         "notifications": Notification.objects.filter(recipient=request.user)[:5],
     })
+
+
+def by_child_region(user, queryset, **aggregates) -> list[tuple[Region, dict | None]]:
+    """``aggregates`` of ``queryset`` (rows with a ``region_path``) for each subdivision of the user's
+    jurisdiction, in one GROUP BY over the children's code prefix (all children have paths of one
+    length); None for a child without rows."""
+    root = _jurisdiction_root(user)
+    children = list(scope(user, Region.objects.filter(parent=root))) if root else []
+    if not children:
+        return []
+    width = len(children[0].path)
+    rows = {row["prefix"]: row for row in queryset.annotate(prefix=Substr("region_path", 1, width))
+            .values("prefix").annotate(**aggregates)}
+    return [(child, rows.get(child.path)) for child in children]
 
 
 def _jurisdiction_root(user):

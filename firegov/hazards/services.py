@@ -8,6 +8,7 @@ by :mod:`firegov.core.numbering`; photos are evidence attachments.
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -510,9 +511,9 @@ def hazards_from_inspection(sender, inspection, user, failed, extra=(), **kwargs
         hazard = report_hazard(user, inspection.unit, data, source=source, inspection=inspection,
                                checklist_item=item)
         for photo in photos.get(item, []) if item else []:
-            copy = type(photo).objects.get(pk=photo.pk)
-            copy.pk, copy.content_type, copy.object_id = None, hazard_ct, str(hazard.pk)
-            copy.save()
+            evidence = copy.copy(photo)  # a new row for the same stored, hashed file
+            evidence.pk, evidence.content_type, evidence.object_id = None, hazard_ct, str(hazard.pk)
+            evidence.save()
         created.append(hazard)
     return created
 

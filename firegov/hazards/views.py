@@ -20,7 +20,7 @@ from firegov.core.lifecycle import actions_from, role_of
 from firegov.core.models import Agency, AgencyKind, Attachment, Region, RegionLevel
 from firegov.core.roles import can
 from firegov.core.scoping import scope
-from firegov.core.views import attempt, paginate, query_without_page, require_can
+from firegov.core.views import attempt, by_child_region, paginate, query_without_page, require_can
 from firegov.hazards import categories, documents, excel, judging, lifecycle, reports, services
 from firegov.hazards.filters import CaseFilter, HazardFilter, ReportFilter
 from firegov.hazards.models import (
@@ -72,14 +72,8 @@ def hazard_export(request):
 def hazard_stats(request):
     hazards = visible_hazards(request)
     since = timezone.now() - timezone.timedelta(weeks=12)
-    new = dict(hazards.filter(found_at__gte=since).annotate(w=TruncWeek("found_at")).values_list("w")
-               .annotate(n=Count("id")).values_list("w", "n"))
-    closed = dict(hazards.filter(closed_at__gte=since).annotate(w=TruncWeek("closed_at")).values_list("w")
-                  .annotate(n=Count("id")).values_list("w", "n"))
-    weeks = sorted({*(k.date() if hasattr(k, "date") else k for k in new),
-                    *(k.date() if hasattr(k, "date") else k for k in closed)})
-    norm = lambda d: {(k.date() if hasattr(k, "date") else k): v for k, v in d.items()}  # noqa: E731
-    new, closed = norm(new), norm(closed)
+    new, closed = _per_week(hazards, "found_at", since), _per_week(hazards, "closed_at", since)
+    weeks = sorted({*new, *closed})
     by_region = _closing_by_region(request.user, hazards)
     top = list(hazards.values("category").annotate(n=Count("id")).order_by("-n")[:10])
     context = {
@@ -92,29 +86,18 @@ def hazard_stats(request):
     return render(request, "hazards/hazard_stats.html", context)
 
 
-def _closing_by_region(user, hazards):
-    """Closing rate per child region of the user's jurisdiction (counties for a city, …)."""
-    from firegov.core.scoping import subtree_q, user_region_path
+def _per_week(hazards, field: str, since) -> dict:
+    """Rows per week (its Monday) of ``field`` since ``since``."""
+    rows = (hazards.filter(**{f"{field}__gte": since}).annotate(week=TruncWeek(field)).values("week")
+            .annotate(n=Count("id")).values_list("week", "n"))
+    return {week.date() if hasattr(week, "date") else week: n for week, n in rows}
 
-    root = user_region_path(user)
-    if root is None:
-        return []
-    regions = Region.objects.filter(path__startswith=root) if root else Region.objects.all()
-    depth_level = {"": RegionLevel.COUNTY}
-    level = depth_level.get(root)
-    if level is None:
-        parent = Region.objects.filter(path=root).first()
-        children = Region.objects.filter(parent=parent) if parent else Region.objects.none()
-    else:
-        children = regions.filter(level=level)
-    rows = []
-    for region in children.order_by("path")[:30]:
-        inside = hazards.filter(subtree_q("region_path", region.path))
-        counts = inside.aggregate(total=Count("id"), done=Count("id", filter=Q(status__in=DONE_STATUSES)))
-        if counts["total"]:
-            rows.append({"name": region.name, "total": counts["total"],
-                         "rate": round(100 * counts["done"] / counts["total"], 1)})
-    return rows
+
+def _closing_by_region(user, hazards):
+    """Closing rate per subdivision of the user's jurisdiction (counties for a city, …)."""
+    rows = by_child_region(user, hazards, total=Count("id"), done=Count("id", filter=Q(status__in=DONE_STATUSES)))
+    return [{"name": region.name, "total": row["total"], "rate": round(100 * row["done"] / row["total"], 1)}
+            for region, row in rows if row and row["total"]]
 
 
 def labelled(events):
