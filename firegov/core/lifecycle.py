@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
 ADMIN, DETACHMENT, SUPERVISOR, INSPECTOR = "system_admin", "detachment", "brigade_supervisor", "inspector"
 DEPARTMENT, GRID, UNIT, MONITORING = "department_officer", "grid_worker", "unit_manager", "monitoring_operator"
 
@@ -26,6 +30,11 @@ class Transition:
     needs: tuple[str, ...] = ()
     label_en: str = ""
     label_zh: str = ""
+
+    @property
+    def label(self) -> str:
+        """The step's name in the active language (the tables carry both)."""
+        return self.label_zh if (get_language() or "zh-hans").lower().startswith("zh") else self.label_en
 
 
 def transition(action: str, sources: str, target: str | None, roles, needs=(), en: str = "",
@@ -69,19 +78,13 @@ def actions_from(transitions: dict[str, Transition], status: str, role: str) -> 
 
 def check(transitions: dict[str, Transition], action: str, status: str, user, status_label: str = "") -> Transition:
     """The transition, or TransitionError (not allowed from this status) / PermissionDenied (role)."""
-    from django.core.exceptions import PermissionDenied
-    from django.utils.translation import get_language
-    from django.utils.translation import gettext as _
-
     ok, why = allowed(transitions, action, status, role_of(user))
     if ok:
         return transitions[action]
     if why == "unknown_action":
         raise TransitionError(_("Unknown action."), why)
     if why == "wrong_state":
-        step = transitions[action]
-        zh = (get_language() or "zh-hans").lower().startswith("zh")
         raise TransitionError(
             _("“%(action)s” is not possible while the status is “%(status)s”.")
-            % {"action": step.label_zh if zh else step.label_en, "status": status_label or status}, why)
+            % {"action": transitions[action].label, "status": status_label or status}, why)
     raise PermissionDenied(_("Your role may not do this."))

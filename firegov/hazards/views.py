@@ -102,13 +102,10 @@ def _closing_by_region(user, hazards):
 
 def labelled(events):
     """Events with their action and status in the reader's language."""
-    from django.utils.translation import get_language
-
-    zh = (get_language() or "zh-hans").lower().startswith("zh")
     events = list(events)
     for event in events:
         step = lifecycle.HAZARD_TRANSITIONS.get(event.action)
-        event.action_label = (step.label_zh if zh else step.label_en) if step else _("Reported")
+        event.action_label = step.label if step else _("Reported")
         event.status_label = HazardStatus(event.to_status).label if event.to_status in HazardStatus.values else ""
     return events
 
