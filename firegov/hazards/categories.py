@@ -20,11 +20,9 @@ def get_or_none(code: str):
         return None
 
 
-def get(code: str) -> dict:
-    """The category as a dict (code, zh, en, group, urgent, gb35181…); KeyError when unknown."""
-    category = checklists.category(code)
-    return {"code": category.code, "zh": category.zh, "en": category.en, "group": category.group,
-            "urgent": category.urgent, "gb35181": list(category.gb35181)}
+def get(code: str):
+    """The category (code, zh, en, group, urgent, gb35181…); KeyError when unknown."""
+    return checklists.category(code)
 
 
 def label(code: str) -> str:

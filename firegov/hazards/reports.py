@@ -135,7 +135,7 @@ def submit(data: dict, photos=(), ip: str = "", now=None) -> PublicReport:
             description=data["description"].strip(), category=category,
             contact_name=(data.get("contact_name") or "").strip()[:40], contact_phone=phone,
             submitted_at=now, client_hash=who, fingerprint=print_,
-            urgent=bool(category) and categories.get(category).get("urgent", False),
+            urgent=bool(category) and categories.get(category).urgent,
             agency=responsible_brigade_for_path(region.path),
         )
         if first is not None:

@@ -101,7 +101,7 @@ def _users(queryset):
 # --------------------------------------------------------------------------- hazards
 
 
-def check_category(code: str) -> dict:
+def check_category(code: str):
     try:
         return categories.get(code)
     except KeyError:
@@ -130,7 +130,7 @@ def report_hazard(user, unit: Unit, data: dict, *, source: str = HazardSource.IN
     if not description:
         raise ValidationError({"description": _("Describe the hazard.")})
     hazard = Hazard(
-        unit=unit, source=source, category=category["code"], description=description,
+        unit=unit, source=source, category=category.code, description=description,
         location=(data.get("location") or "")[:200], lat=data.get("lat"), lng=data.get("lng"),
         severity=data.get("severity") or Severity.GENERAL,
         gb35181=check_gb35181(data.get("gb35181")),
