@@ -36,6 +36,7 @@ from firegov.demo.loader import CITY_PATH, build_regions, generate_units, load_d
 from firegov.kernels.uscc import make as make_uscc  # noqa: E402
 from firegov.registry.classification import FLAG_NAMES, apply_classification, classify_unit_data  # noqa: E402
 from firegov.registry.models import Unit  # noqa: E402
+from firegov.registry.search import reindex  # noqa: E402
 
 BATCH = 5000
 _TREE: dict = {}  # the region tree, set before the worker processes fork
@@ -162,10 +163,14 @@ def main() -> int:
             elapsed = time.perf_counter() - started
             print(f"\r{written:>8} units  {written / elapsed:7.0f} rows/s", end="", flush=True)
     print()
+    t0 = time.perf_counter()
+    keys = reindex()  # bulk_create bypasses Unit.save(), which keeps the search keys
+    print(f"search keys: {keys} in {time.perf_counter() - t0:.1f} s", flush=True)
 
     t0 = time.perf_counter()
     with connection.cursor() as cursor:  # planner statistics, as autovacuum / a maintained database has
-        cursor.execute("VACUUM ANALYZE registry_unit" if connection.vendor == "postgresql" else "ANALYZE")
+        cursor.execute("VACUUM ANALYZE registry_unit, registry_unitbigram" if connection.vendor == "postgresql"
+                       else "ANALYZE")
     total = time.perf_counter() - started
     print(f"wrote {written} units in {total:.1f} s: {written / total:.0f} rows/s overall, "
           f"{written / insert_seconds:.0f} rows/s in bulk_create ({insert_seconds:.1f} s); "

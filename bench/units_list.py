@@ -4,8 +4,8 @@
 
 The method (warm-up, timed requests alternating with replays of their SQL, targets) is in
 bench/listbench.py. Scenarios: unfiltered, a place type, key units, the user's largest county, a
-search word and a deep page, for the whole city (admin), a county inspector and the education
-department. Fill the database first with bench/generate_city.py.
+common and an absent search word and a deep page, for the whole city (admin), a county inspector
+and the education department. Fill the database first with bench/generate_city.py.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from firegov.registry.models import Unit  # noqa: E402
 
 USERS = ["admin", "xuecheng", "jiaoyu"]  # whole city; one county (brigade inspector); education sector
 SEARCH_WORD = "超市"  # "supermarket": in about 3% of the names
+RARE_WORD = "消防器材"  # "fire equipment": in no generated name or address (a search that finds nothing)
 
 
 def scenarios(user) -> list[tuple[str, dict]]:
@@ -36,6 +37,7 @@ def scenarios(user) -> list[tuple[str, dict]]:
         ("classification=key_unit", {"classification": "key_unit"}),
         (f"region={county.name}", {"region": county.pk}),
         (f"q={SEARCH_WORD}", {"q": SEARCH_WORD}),
+        (f"q={RARE_WORD}", {"q": RARE_WORD}),
         ("page=200", {"page": 200}),
     ]
 

@@ -41,7 +41,8 @@ def make_unit(region, name, place_type="restaurant", department=None, **fields):
     attributes = fields.pop("attributes", {})
     fields.setdefault("lat", 34.8)
     fields.setdefault("lng", 117.3)
-    unit = Unit(name=name, region=region, address=f"{region.name}{name}路1号", place_type=place_type,
+    fields.setdefault("address", f"{region.name}{name}路1号")
+    unit = Unit(name=name, region=region, place_type=place_type,
                 department=department, attributes=attributes, **fields)
     unit.save()
     return unit

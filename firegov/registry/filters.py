@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from firegov.core.models import Agency, AgencyKind, Region, Sector
 from firegov.core.scoping import scope, subtree_q
 from firegov.core.widgets import FastSelect, FastSelectMultiple
+from firegov.registry import search
 from firegov.registry.forms import RegionFilterField
 from firegov.registry.models import CLASSIFICATION_FLAGS, Community, Unit, UnitStatus, place_type_choices
 
@@ -72,11 +73,7 @@ class UnitFilter(ScopedFilterSet):
         fields = ["q", "region", "place_type", "classification", "department", "sector", "status"]
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(uscc__startswith=value.upper())
-                               | Q(address__icontains=value))
+        return search.matching(queryset, value)
 
     def flagged(self, queryset, name, value):
         return queryset.filter(**{value: True}) if value else queryset

@@ -138,6 +138,10 @@ class Unit(models.Model):
                 *(flag for flag, _label in CLASSIFICATION_FLAGS),
             }
         super().save(*args, **kwargs)
+        if kwargs.get("update_fields") is None or {"name", "address"} & set(kwargs["update_fields"]):
+            from firegov.registry.search import index_unit
+
+            index_unit(self)
 
     def get_absolute_url(self):
         from django.urls import reverse
@@ -172,6 +176,24 @@ class Building(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class UnitBigram(models.Model):
+    """One two-character search key of a unit's name or address (see ``firegov.kernels.bigrams``).
+
+    Kept by ``Unit.save()`` and ``registry.search``; searching for units reads it before matching
+    the names and addresses themselves. Not audited: it is derived from audited fields.
+    """
+
+    pk = models.CompositePrimaryKey("bigram", "unit")
+    bigram = models.CharField(max_length=2)
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("search key")
+
+    def __str__(self) -> str:
+        return self.bigram
 
 
 class Community(models.Model):

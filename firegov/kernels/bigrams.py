@@ -1,0 +1,62 @@
+"""Two-character search keys (二元切分) for infix search over Chinese names and addresses.
+
+A b-tree cannot answer ``name LIKE '%超市%'``, and the trigram indexes of PostgreSQL (pg_trgm) and
+SQLite (FTS5 ``trigram``) need terms of at least three characters, while most Chinese words, and so
+most search terms, are two characters long. So a text is cut into every overlapping pair of its
+upper-cased characters (its *keys*), the keys are stored in an indexed table, and a search first
+narrows the rows to those holding the term's keys, then confirms with the real infix match.
+
+The narrowing is only ever a necessary condition: if ``term`` occurs in ``text`` (ignoring case),
+every key of ``term`` is a key of ``text``, because upper-casing maps one character at a time. A
+term of one character has no key and must be searched without the index.
+
+Pure Python, no Django import; the table lives in ``firegov.registry``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+KEY_LENGTH = 2
+# A long term needs no more than a few of its keys to find a small candidate set; the infix
+# match that follows does the rest. Fewer keys are fewer joins.
+PROBE_LIMIT = 4
+
+
+def fold(text: str) -> str:
+    """The form keys are cut from: upper case, as the database's case-insensitive LIKE compares."""
+    return text.upper()
+
+
+def _pairs(folded: str) -> list[str]:
+    return [folded[i:i + KEY_LENGTH] for i in range(len(folded) - KEY_LENGTH + 1)]
+
+
+def keys(texts: Iterable[str]) -> set[str]:
+    """Every key of the texts (each text cut on its own: no pair spans two texts)."""
+    out: set[str] = set()
+    for text in texts:
+        out.update(_pairs(fold(text or "")))
+    return out
+
+
+def probe(term: str, limit: int = PROBE_LIMIT) -> list[str]:
+    """The keys a search for ``term`` looks up: pairs spread over the whole term, at most ``limit``.
+
+    Pairs that do not overlap are taken from the start, and the last pair is always included, so
+    that every character of the term is covered when ``limit`` allows. Empty for a term shorter
+    than two characters. The order is the term's, without repeats.
+    """
+    pairs = _pairs(fold(term))
+    if not pairs:
+        return []
+    chosen = [pairs[i] for i in range(0, len(pairs), KEY_LENGTH)]
+    if pairs[-1] not in chosen:
+        chosen.append(pairs[-1])
+    unique = list(dict.fromkeys(chosen))
+    if len(unique) > limit:  # keep both ends, spread the rest
+        if limit < 2:
+            return unique[-1:] if limit == 1 else []
+        step = (len(unique) - 1) / (limit - 1)
+        unique = list(dict.fromkeys(unique[round(i * step)] for i in range(limit)))
+    return unique
