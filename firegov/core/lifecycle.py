@@ -76,9 +76,10 @@ def actions_from(transitions: dict[str, Transition], status: str, role: str) -> 
     return [t for t in transitions.values() if status in t.sources and role in t.roles]
 
 
-def check(transitions: dict[str, Transition], action: str, status: str, user, status_label: str = "") -> Transition:
-    """The transition, or TransitionError (not allowed from this status) / PermissionDenied (role)."""
-    ok, why = allowed(transitions, action, status, role_of(user))
+def check(transitions: dict[str, Transition], action: str, record, user) -> Transition:
+    """The transition of ``record`` (a model with a ``status`` choice field), or TransitionError (not
+    allowed from its status, named in the user's language) / PermissionDenied (role)."""
+    ok, why = allowed(transitions, action, record.status, role_of(user))
     if ok:
         return transitions[action]
     if why == "unknown_action":
@@ -86,5 +87,5 @@ def check(transitions: dict[str, Transition], action: str, status: str, user, st
     if why == "wrong_state":
         raise TransitionError(
             _("“%(action)s” is not possible while the status is “%(status)s”.")
-            % {"action": transitions[action].label, "status": status_label or status}, why)
+            % {"action": transitions[action].label, "status": record.get_status_display()}, why)
     raise PermissionDenied(_("Your role may not do this."))

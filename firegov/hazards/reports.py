@@ -180,7 +180,7 @@ def track(code: str) -> PublicReport | None:
 def _locked(user, report: PublicReport, action: str) -> PublicReport:
     require_visible(user, PublicReport.objects.all(), report.pk)
     current = PublicReport.objects.select_for_update().get(pk=report.pk)
-    lc.check(REPORT_TRANSITIONS, action, current.status, user, current.get_status_display())
+    lc.check(REPORT_TRANSITIONS, action, current, user)
     return current
 
 

@@ -206,7 +206,7 @@ def transition(user, hazard: Hazard, action: str, data: dict | None = None, file
     with transaction.atomic():
         require_visible(user, Hazard.objects.all(), hazard.pk)
         hazard = Hazard.objects.select_for_update(of=("self",)).select_related("unit", "inspection").get(pk=hazard.pk)
-        step = check(lifecycle.HAZARD_TRANSITIONS, action, hazard.status, user)
+        step = check(lifecycle.HAZARD_TRANSITIONS, action, hazard, user)
         now = timezone.now()
         before = hazard.status
         if "note" in step.needs and not note:
@@ -272,7 +272,7 @@ def order(user, hazards: list[Hazard], due, note: str = "") -> HazardDocument:
     for hazard in hazards:
         require_visible(user, Hazard.objects.all(), hazard.pk)
         current = Hazard.objects.select_for_update(of=("self",)).select_related("unit", "inspection").get(pk=hazard.pk)
-        check(lifecycle.HAZARD_TRANSITIONS, "order", current.status, user)
+        check(lifecycle.HAZARD_TRANSITIONS, "order", current, user)
         locked.append(current)
     due_at = _future_due(_need({"due": due}, "due", _("Give the rectification deadline.")), now)
     agency = _law_agency(user) if not user.is_system_admin else (locked[0].agency or _law_agency(user))
@@ -307,7 +307,7 @@ def reinspect(user, hazards: list[Hazard], results: dict[int, bool | None], due=
     for hazard in hazards:
         require_visible(user, Hazard.objects.all(), hazard.pk)
         current = Hazard.objects.select_for_update(of=("self",)).select_related("unit").get(pk=hazard.pk)
-        check(lifecycle.HAZARD_TRANSITIONS, "reinspect", current.status, user)
+        check(lifecycle.HAZARD_TRANSITIONS, "reinspect", current, user)
         if results.get(hazard.pk) is None:
             raise ValidationError({"passed": _("Say whether each hazard passed the re-inspection.")})
         locked.append(current)
@@ -403,7 +403,7 @@ def case_transition(user, case: MajorHazardCase, action: str, data: dict | None 
     with transaction.atomic():
         require_visible(user, MajorHazardCase.objects.all(), case.pk)
         case = MajorHazardCase.objects.select_for_update(of=("self",)).select_related("unit", "agency").get(pk=case.pk)
-        step = check(lifecycle.CASE_TRANSITIONS, action, case.status, user)
+        step = check(lifecycle.CASE_TRANSITIONS, action, case, user)
         before, now = case.status, timezone.now()
         note = (data.get("note") or data.get("conclusion") or "").strip()
         if "note" in step.needs and not note:

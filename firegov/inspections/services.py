@@ -150,7 +150,7 @@ def is_member(user, inspection: Inspection) -> bool:
 def _locked(user, inspection: Inspection, action: str) -> Inspection:
     require_visible(user, Inspection.objects.all(), inspection.pk)
     current = Inspection.objects.select_for_update(of=("self",)).select_related("unit", "agency").get(pk=inspection.pk)
-    lc.check(TRANSITIONS, action, current.status, user, current.get_status_display())
+    lc.check(TRANSITIONS, action, current, user)
     if action != "publish" and not is_member(user, current):
         raise PermissionDenied(_("Only the inspection's own inspectors may do this."))
     return current

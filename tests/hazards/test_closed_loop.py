@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import Image
 
 from firegov.core.lifecycle import TransitionError
@@ -75,6 +75,10 @@ def test_an_illegal_transition_answers_409_with_a_reason(city, api_for):
                                            format="json")
     assert response.status_code == 409
     assert response.json()["code"] == "wrong_state"
+    detail = response.json()["detail"]
+    assert hazard.status not in detail  # the status is named in the user's language, not by its code
+    with translation.override("zh-hans"):
+        assert str(HazardStatus(hazard.status).label) in detail, detail
 
 
 def test_a_unit_manager_cannot_close_its_own_hazard(city):
