@@ -3,17 +3,34 @@
 ``LateRowPaginator`` reads a page in two steps: first the primary keys of the page (an index-only
 scan, however deep the page), then the rows of those keys. Reading the full rows of every skipped
 row, as OFFSET does, made deep pages of a 300,000-unit registry slow (docs/benchmarks.md).
-API lists answer {"count", "next", "previous", "results"}.
+API lists answer {"count", "next", "previous", "results"}; a list with a count cap adds
+"count_capped" (true: there are more than "count" rows).
 """
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+
+class OpenPage(Page):
+    """A page of a list whose end is not known (the count was capped): there is a next page when
+    one more key was found beyond this page."""
+
+    def __init__(self, object_list, number, paginator, more: bool):
+        super().__init__(object_list, number, paginator)
+        self.more = more
+
+    def has_next(self):
+        return self.more
 
 
 class LateRowPaginator(Paginator):
     """With ``count_cap``, counting stops after cap + 1 rows (``capped`` tells the page to say
-    "1,000+"): a search by substring cannot use an index, and an exact count read the whole table."""
+    "more than 10,000"): an exact count of millions of rows reads them all, however indexed. Past
+    the cap the pages are open-ended: any page number is accepted and the next page exists while
+    rows remain, so every row can still be reached."""
 
     def __init__(self, *args, count_cap: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -29,6 +46,25 @@ class LateRowPaginator(Paginator):
     def capped(self) -> bool:
         return self.count_cap is not None and self.count > self.count_cap
 
+    def validate_number(self, number):
+        if not self.capped:
+            return super().validate_number(number)
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(_("That page number is not an integer")) from None
+        if number < 1:
+            raise EmptyPage(_("That page number is less than 1"))
+        return number
+
+    def get_page(self, number):
+        """As Django's, except that a page past the end of an open-ended list gives the first page
+        (the last one is not known)."""
+        try:
+            return super().get_page(number)
+        except EmptyPage:
+            return self.page(1)
+
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
@@ -38,9 +74,17 @@ class LateRowPaginator(Paginator):
         queryset = self.object_list
         if not hasattr(queryset, "values_list"):
             return super().page(number)
-        keys = list(queryset.values_list("pk", flat=True)[bottom:top])
+        if self.capped:  # one key more tells whether a next page exists
+            keys = list(queryset.values_list("pk", flat=True)[bottom:top + 1])
+            more = len(keys) > self.per_page
+            keys = keys[: self.per_page]
+            if not keys and number > 1:
+                raise EmptyPage(_("That page contains no results"))
+        else:
+            keys = list(queryset.values_list("pk", flat=True)[bottom:top])
         rows = {row.pk: row for row in queryset.filter(pk__in=keys).order_by()}
-        return Page([rows[key] for key in keys if key in rows], number, self)
+        found = [rows[key] for key in keys if key in rows]
+        return OpenPage(found, number, self, more) if self.capped else Page(found, number, self)
 
 
 class Pagination(PageNumberPagination):
@@ -48,3 +92,28 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
     django_paginator_class = LateRowPaginator
+
+
+class CappedPagination(Pagination):
+    """For lists of millions of rows: ``count`` is exact up to ``count_cap``; beyond it the answer
+    says ``"count": count_cap, "count_capped": true`` and ``next`` keeps leading on to the end."""
+
+    count_cap = 10_000
+
+    def django_paginator_class(self, queryset, per_page):  # noqa: D102 - DRF calls it like the class
+        return LateRowPaginator(queryset, per_page, count_cap=self.count_cap)
+
+    def get_paginated_response(self, data):
+        paginator = self.page.paginator
+        return Response({
+            "count": min(paginator.count, self.count_cap), "count_capped": paginator.capped,
+            "next": self.get_next_link(), "previous": self.get_previous_link(), "results": data,
+        })
+
+    def get_paginated_response_schema(self, schema):
+        answer = super().get_paginated_response_schema(schema)
+        answer["properties"]["count_capped"] = {
+            "type": "boolean", "description": f"true: there are more than count rows (counting stops at {self.count_cap})",
+        }
+        answer["required"] = [*answer.get("required", ["count", "results"]), "count_capped"]
+        return answer

@@ -19,9 +19,10 @@ from rest_framework.views import APIView
 
 from firegov.core.api import ScopedViewSet, call
 from firegov.core.models import Agency, Region
+from firegov.core.pagination import CappedPagination
 from firegov.core.scoping import scope
 from firegov.hazards import reports, services
-from firegov.hazards.filters import CaseFilter, HazardFilter, ReportFilter
+from firegov.hazards.filters import LIST_COUNT_CAP, CaseFilter, HazardFilter, ReportFilter
 from firegov.hazards.models import Hazard, HazardEvent, MajorHazardCase, PublicReport, RewardTier
 from firegov.registry.models import Unit
 
@@ -59,10 +60,15 @@ TransitionSerializer = inline_serializer("HazardTransition", {
 })
 
 
+class HazardPagination(CappedPagination):
+    count_cap = LIST_COUNT_CAP
+
+
 class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet):
     queryset = Hazard.objects.all()
     serializer_class = HazardSerializer
     filterset_class = HazardFilter
+    pagination_class = HazardPagination
     resource = "hazards.hazard"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 

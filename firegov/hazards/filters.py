@@ -25,6 +25,10 @@ from firegov.registry.filters import RegionFilter, ScopedFilterSet
 HAZARD_ORDERING = {"-id": "-id", "id": "id", "due": "due_at", "-found": "-found_at", "found": "found_at"}
 
 
+# The ledger page and API count at most this many rows ("more than 10,000"): an exact count of a
+# city's millions of hazards costs 200-900 ms however it is indexed (docs/benchmarks.md).
+LIST_COUNT_CAP = 10_000
+
 class HazardFilter(ScopedFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=HazardStatus.choices, distinct=False)

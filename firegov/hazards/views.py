@@ -22,7 +22,7 @@ from firegov.core.roles import can
 from firegov.core.scoping import scope
 from firegov.core.views import attempt, by_child_region, paginate, query_without_page, require_can
 from firegov.hazards import categories, documents, excel, judging, lifecycle, reports, services
-from firegov.hazards.filters import CaseFilter, HazardFilter, ReportFilter
+from firegov.hazards.filters import LIST_COUNT_CAP, CaseFilter, HazardFilter, ReportFilter
 from firegov.hazards.models import (
     DONE_STATUSES,
     OPEN_STATUSES,
@@ -41,11 +41,6 @@ from firegov.registry.models import Unit
 from firegov.registry.views import xlsx_response
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-# The ledger page counts at most this many rows ("more than 10,000"): an exact count of a city's
-# millions of hazards costs 200-900 ms however it is indexed (docs/benchmarks.md); the API counts exactly.
-LIST_COUNT_CAP = 10_000
-
-
 def visible_hazards(request):
     require_can(request.user, "view", "hazards.hazard")
     return scope(request.user, Hazard.objects.all())

@@ -366,3 +366,32 @@ def test_proposing_from_the_page(city, login, ledger):
     assert list(case.hazards.all()) == [ledger["confirmed"]]
     assert case.pk in hrefs(client.get("/hazards/major/").content, "/hazards/major/")
     assert case.pk not in hrefs(login(city.tengzhou).get("/hazards/major/").content, "/hazards/major/")
+
+
+def test_a_capped_count_still_leads_to_every_hazard(city, api_for, client, monkeypatch):
+    """Past the count cap the API says count_capped and `next` goes on to the end; so do the pages."""
+    from firegov.hazards import api as hazard_api
+    from firegov.hazards import views as hazard_views
+
+    monkeypatch.setattr(hazard_api.HazardPagination, "count_cap", 5)
+    monkeypatch.setattr(hazard_views, "LIST_COUNT_CAP", 5)
+    made = {_report(city.xuecheng, city.xc_hotel, "blocked_exit").pk for _ in range(12)}
+    api = api_for(city.xuecheng)
+    seen, url, pages = [], "/api/hazards/?page_size=4", 0
+    while url:
+        body = api.get(url).json()
+        assert body["count"] == 5 and body["count_capped"] is True
+        seen += [row["id"] for row in body["results"]]
+        url, pages = body["next"], pages + 1
+    assert pages == 3 and sorted(seen) == sorted(made) and len(seen) == len(set(seen))
+    assert api.get("/api/hazards/?page_size=4&page=4").status_code == 404
+    exact = api.get(f"/api/hazards/?page_size=4&unit={city.xc_hotel.pk}&status=invalid").json()
+    assert exact["count"] == 0 and exact["count_capped"] is False
+
+    client.force_login(city.xuecheng)
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    assert "count_capped" in schema["components"]["schemas"]["PaginatedHazardList"]["required"]
+    first = client.get("/hazards/").context["page"]
+    assert first.paginator.capped and len(first) == 12 and not first.has_next()  # 50 a page
+    past = client.get("/hazards/", {"page": 9})
+    assert past.status_code == 200 and past.context["page"].number == 1
