@@ -745,8 +745,9 @@ def _scan_units(units: Any, rules: Rules) -> _Units:
         texts = [unsorted[i] for i in order]
     if any(map(eq, texts, islice(texts, 1, None))):
         _diagnose_units(units)  # a duplicate id, reported with both record numbers
+    last_inspected = list(map(_COLUMN[6], rows))
     try:
-        dates = set(map(_COLUMN[6], rows))
+        dates = set(last_inspected)
         if not _columns_ok(rows, dates):
             raise _Irregular
         # Code of each unit: 2·s when eligible in stratum s, 2·s + 1 when excluded from it, -2 or -1
@@ -757,7 +758,7 @@ def _scan_units(units: Any, rules: Rules) -> _Units:
     recent_after = rules.recent_after
     if recent_after is not None:
         recent = {d: d is not None and d > recent_after for d in dates}
-        codes = list(map(add, codes, map(recent.__getitem__, map(_COLUMN[6], rows))))
+        codes = list(map(add, codes, map(recent.__getitem__, last_inspected)))
     counts = Counter(codes)
     order = sorted(range(n), key=codes.__getitem__)
     start = counts[-2] + counts[-1]
