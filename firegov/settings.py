@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "firegov.registry",
     "firegov.inspections",
     "firegov.hazards",
+    "firegov.campaigns",
 ]
 
 MIDDLEWARE = [

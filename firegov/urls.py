@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from firegov.campaigns import api as campaigns_api
 from firegov.core import api as core_api
 from firegov.core import views as core_views
 from firegov.hazards import api as hazards_api
@@ -21,6 +22,9 @@ router.register("draws", inspections_api.DrawViewSet, basename="draw")
 router.register("hazards", hazards_api.HazardViewSet, basename="hazard")
 router.register("major-hazards", hazards_api.CaseViewSet, basename="major-hazard")
 router.register("reports", hazards_api.ReportViewSet, basename="report")
+router.register("campaigns", campaigns_api.CampaignViewSet, basename="campaign")
+router.register("tasks", campaigns_api.TaskViewSet, basename="task")
+router.register("progress-reports", campaigns_api.ProgressReportViewSet, basename="progress-report")
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -36,6 +40,7 @@ urlpatterns = [
     path("", include("firegov.registry.urls")),
     path("", include("firegov.inspections.urls")),
     path("", include("firegov.hazards.urls")),
+    path("", include("firegov.campaigns.urls")),
     path("admin/", admin.site.urls),
     path("api/auth/token/", core_api.TokenLogin.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -37,6 +37,13 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
                        "export": ALL - {Role.UNIT_MANAGER}},
     "hazards.case": {"view": ALL - {Role.MONITORING_OPERATOR}, "add": FIRE, "change": ALL - {Role.MONITORING_OPERATOR}},
     "hazards.report": {"view": FIRE, "change": FIRE},
+    # Campaigns: the issuing agency writes the lists (checked by the services); the responsible
+    # agencies report progress.
+    "campaigns.campaign": {"view": ALL - {Role.UNIT_MANAGER, Role.MONITORING_OPERATOR}, "add": MANAGERS,
+                           "change": MANAGERS},
+    "campaigns.report": {"view": ALL - {Role.UNIT_MANAGER, Role.MONITORING_OPERATOR},
+                         "add": FIRE | {Role.DEPARTMENT_OFFICER, Role.GRID_WORKER},
+                         "change": FIRE | {Role.DEPARTMENT_OFFICER, Role.GRID_WORKER}},
 }
 
 

@@ -5,7 +5,11 @@ A model says how it is scoped with a ``SCOPE = ScopeSpec(...)`` class attribute:
 
 - ``region_field``: a field holding the region path (digits; a prefix is an ancestor);
 - ``sector_field``: the industry sector, for department officers (行业部门) who see only their sector;
-- ``manager_field``: the relation to users who manage the premises (unit managers see only those).
+- ``manager_field``: the relation to users who manage the premises (unit managers see only those);
+- ``with_ancestors``: rows of the regions above the user's are visible too (a city's campaign to
+  its counties);
+- ``agency_fields``: department officers see the rows naming their agency in one of these fields
+  (the tasks they lead or cooperate on) rather than the rows of their sector.
 
 Subtree filters are written as a range on the path (``path >= p and path < successor(p)``) so that
 SQLite and PostgreSQL both answer them from a plain b-tree index.
@@ -19,8 +23,8 @@ from django.db.models import Q, QuerySet
 from firegov.core.models import Role
 from firegov.core.scopespec import ScopeSpec
 
-__all__ = ["ScopeSpec", "agencies_covering", "can_see", "path_successor", "require_visible", "scope", "spec_for", "subtree_q",
-           "user_region_path"]
+__all__ = ["ScopeSpec", "agencies_covering", "can_see", "path_successor", "prefixes", "require_visible", "scope",
+           "spec_for", "subtree_q", "user_region_path"]
 
 
 def path_successor(prefix: str) -> str | None:
@@ -60,10 +64,25 @@ def scope(user, queryset: QuerySet) -> QuerySet:
     agency = user.agency
     if agency is None or not user.role:
         return queryset.none()
-    queryset = queryset.filter(subtree_q(spec.region_field, agency.region_path))
-    if user.role == Role.DEPARTMENT_OFFICER and spec.sector_field:
-        queryset = queryset.filter(**{spec.sector_field: agency.sector})
+    region = subtree_q(spec.region_field, agency.region_path)
+    if spec.with_ancestors:
+        region |= Q(**{f"{spec.region_field}__in": prefixes(agency.region_path)})
+    queryset = queryset.filter(region)
+    if user.role == Role.DEPARTMENT_OFFICER:
+        if spec.agency_fields:
+            model = queryset.model
+            named = Q()
+            for field in spec.agency_fields:  # a subquery each: a many-to-many must not repeat rows
+                named |= Q(pk__in=model._base_manager.filter(**{field: agency}).values("pk"))
+            queryset = queryset.filter(named)
+        elif spec.sector_field:
+            queryset = queryset.filter(**{spec.sector_field: agency.sector})
     return queryset
+
+
+def prefixes(region_path: str) -> list[str]:
+    """Every prefix of a path: the paths of its ancestors (and its own), whatever the level lengths."""
+    return [region_path[:i] for i in range(1, len(region_path) + 1)]
 
 
 def user_region_path(user) -> str | None:
@@ -92,5 +111,4 @@ def agencies_covering(region_path: str, kind: str) -> QuerySet:
     brigade or detachment responsible for a place. One indexed IN over the path's prefixes."""
     from firegov.core.models import Agency
 
-    prefixes = [region_path[:i] for i in range(1, len(region_path) + 1)]
-    return Agency.objects.filter(kind=kind, region_path__in=prefixes)
+    return Agency.objects.filter(kind=kind, region_path__in=prefixes(region_path))

@@ -1,0 +1,187 @@
+"""REST API of campaigns, their task lists and progress reports. Every list goes through the
+jurisdiction scope: a county sees its city's campaigns and its own derived lists; a department
+officer sees the tasks it leads or cooperates on and its own reports."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from firegov.campaigns import services
+from firegov.campaigns.models import Campaign, Milestone, Phase, ProgressReport, ReportEvent, Task
+from firegov.core.api import ScopedViewSet, call
+from firegov.core.models import Agency, Region
+from firegov.core.scoping import scope
+
+
+class PhaseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Phase
+        fields = ["name", "starts_on", "ends_on"]
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    phases = PhaseSerializer(many=True, required=False)
+    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all(), required=False)
+    issuer = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all(), required=False)
+
+    class Meta:
+        model = Campaign
+        fields = ["id", "name", "kind", "issuer", "region", "region_path", "starts_on", "ends_on", "description",
+                  "public", "status", "parent", "phases"]
+        read_only_fields = ["region_path", "status", "parent"]
+
+
+class MilestoneSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Milestone
+        fields = ["title", "due_on", "done_on"]
+        read_only_fields = ["done_on"]
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all())
+    parent = serializers.PrimaryKeyRelatedField(queryset=Task.objects.all(), required=False, allow_null=True)
+    lead = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all())
+    cooperating = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all(), many=True, required=False)
+    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all(), required=False)
+    milestones = MilestoneSerializer(many=True, required=False)
+    lead_name = serializers.CharField(source="lead.name", read_only=True)
+
+    class Meta:
+        model = Task
+        fields = ["id", "campaign", "parent", "code", "title", "description", "lead", "lead_name", "cooperating",
+                  "region", "starts_on", "due_on", "roadmap", "weight", "status", "source", "added_later",
+                  "milestones"]
+        read_only_fields = ["code", "status", "source", "added_later"]
+
+
+class ProgressRowSerializer(serializers.Serializer):
+    task = serializers.IntegerField(source="task.pk")
+    code = serializers.CharField(source="task.code")
+    title = serializers.CharField(source="task.title")
+    lead = serializers.CharField(source="task.lead.name")
+    due_on = serializers.DateField(source="task.due_on")
+    progress = serializers.FloatField()
+    expected = serializers.FloatField(source="judgement.expected", allow_null=True)
+    colour = serializers.CharField(source="judgement.colour")
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet):
+    queryset = Campaign.objects.all()
+    serializer_class = CampaignSerializer
+    resource = "campaigns.campaign"
+
+    def base_queryset(self):
+        return Campaign.objects.select_related("issuer").prefetch_related("phases")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        phases = data.pop("phases", [])
+        serializer.instance = call(services.create_campaign, self.request.user, data, phases)
+
+    @extend_schema(request=inline_serializer("Derive", {
+        "region": serializers.IntegerField(required=False, help_text="default: the user's agency's region"),
+        "name": serializers.CharField(required=False)}), responses={201: CampaignSerializer})
+    @action(detail=True, methods=["post"])
+    def derive(self, request, pk=None):
+        """Copy the campaign's lists for the user's agency (派生清单), narrowed to its region."""
+        campaign = self.get_object()
+        child = call(services.derive, request.user, campaign, request.data.get("region"), request.data.get("name") or "")
+        return Response(CampaignSerializer(child).data, status=201)
+
+    @extend_schema(parameters=[OpenApiParameter("on", str, description="the day judged (YYYY-MM-DD); default today")],
+                   responses={200: ProgressRowSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def progress(self, request, pk=None):
+        """The task tree with each task's progress, its expected progress and red / yellow / green."""
+        campaign = self.get_object()
+        on = request.query_params.get("on")
+        on = serializers.DateField().to_internal_value(on) if on else None
+        return Response(ProgressRowSerializer(services.tree(campaign, on), many=True).data)
+
+
+class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet):
+    queryset = Task.objects.all()
+    serializer_class = TaskSerializer
+    resource = "campaigns.campaign"
+    filterset_fields = ["campaign", "parent", "lead", "status"]
+
+    def base_queryset(self):
+        return Task.objects.select_related("lead").prefetch_related("cooperating", "milestones")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        campaign = data.pop("campaign")
+        parent = data.pop("parent", None)
+        if not scope(self.request.user, Campaign.objects.filter(pk=campaign.pk)).exists():
+            raise serializers.ValidationError({"campaign": ["unknown campaign"]})
+        data["milestones"] = [dict(m) for m in data.get("milestones", [])]
+        serializer.instance = call(services.add_task, self.request.user, campaign, data, parent)
+
+    @extend_schema(request=inline_serializer("TaskStatus", {"status": serializers.CharField()}),
+                   responses={200: TaskSerializer})
+    @action(detail=True, methods=["post"])
+    def status(self, request, pk=None):
+        task = call(services.set_task_status, request.user, self.get_object(), request.data.get("status", ""))
+        return Response(TaskSerializer(task).data)
+
+
+class ReportEventSerializer(serializers.ModelSerializer):
+    actor = serializers.StringRelatedField()
+
+    class Meta:
+        model = ReportEvent
+        fields = ["action", "from_status", "to_status", "actor", "at", "note"]
+
+
+class ProgressReportSerializer(serializers.ModelSerializer):
+    task = serializers.PrimaryKeyRelatedField(queryset=Task.objects.all())
+    events = ReportEventSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ProgressReport
+        fields = ["id", "task", "agency", "period", "done", "percent", "difficulties", "escalate", "status",
+                  "comment", "submitted_at", "reviewed_at", "events"]
+        read_only_fields = ["agency", "status", "comment", "submitted_at", "reviewed_at"]
+        extra_kwargs = {"period": {"required": False, "help_text": "YYYY-MM; default the current month"}}
+
+
+class ProgressReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                            mixins.UpdateModelMixin, ScopedViewSet):
+    queryset = ProgressReport.objects.all()
+    serializer_class = ProgressReportSerializer
+    resource = "campaigns.report"
+    filterset_fields = ["task", "agency", "period", "status"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def base_queryset(self):
+        return ProgressReport.objects.select_related("task").prefetch_related("events__actor")
+
+    def _task(self, task):
+        return get_object_or_404(scope(self.request.user, Task.objects.all()), pk=task.pk)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = call(services.save_report, self.request.user, self._task(data.pop("task")), data)
+
+    def perform_update(self, serializer):
+        report = serializer.instance
+        data = {"period": report.period, "done": report.done, "percent": report.percent,
+                "difficulties": report.difficulties, "escalate": report.escalate, **serializer.validated_data}
+        data.pop("task", None)
+        serializer.instance = call(services.save_report, self.request.user, report.task, data, report)
+
+    @extend_schema(request=inline_serializer("ReportStep", {
+        "action": serializers.ChoiceField(choices=["submit", "accept", "return"]),
+        "note": serializers.CharField(required=False, allow_blank=True)}), responses={200: ProgressReportSerializer})
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        """Submit, accept or return (with a note); 409 with a reason when the status does not allow it."""
+        report = call(services.report_step, request.user, self.get_object(), request.data.get("action", ""),
+                      {"note": request.data.get("note", "")})
+        return Response(ProgressReportSerializer(report).data)

@@ -1,0 +1,232 @@
+"""Campaigns (专项整治行动) run on lists: the task list (任务清单) as a tree with lead and cooperating
+agencies, phases, milestones (时间表) and a roadmap (路线图); the progress list (推进清单) as monthly
+progress reports of each responsible agency. A lower level derives its own lists from its parent's
+(the brigade copies the city's lists, narrows the scope, adds items); each copied task keeps the link
+to the task it came from, so progress rolls up.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from firegov.core.models import Agency, Region
+from firegov.core.scopespec import ScopeSpec
+
+
+class CampaignKind(models.TextChoices):
+    MULTI_YEAR = "multi_year", _("Multi-year rectification campaign")
+    WINTER_SPRING = "winter_spring", _("Winter-spring fire prevention")
+    SPECIAL = "special", _("Special rectification")
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Under way")
+    CLOSED = "closed", _("Closed")
+
+
+class Campaign(models.Model):
+    """A campaign of one issuing agency over its region. ``parent`` is the campaign whose lists this
+    one derives from (a county's lists of the city's campaign)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=CampaignKind.choices, default=CampaignKind.MULTI_YEAR)
+    issuer = models.ForeignKey(Agency, verbose_name=_("issuing agency"), on_delete=models.PROTECT,
+                               related_name="campaigns")
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    region_path = models.CharField(max_length=24, editable=False, db_index=True)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    description = models.TextField(_("description"), blank=True)
+    public = models.BooleanField(_("shown to the public"), default=False)
+    status = models.CharField(_("status"), max_length=12, choices=CampaignStatus.choices,
+                              default=CampaignStatus.ACTIVE)
+    parent = models.ForeignKey("self", verbose_name=_("derived from"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="derived")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    # Plans issued above apply below: a county sees its city's campaign (ancestors), a city its
+    # counties' derived lists (subtree).
+    SCOPE = ScopeSpec(region_field="region_path", with_ancestors=True)
+
+    class Meta:
+        ordering = ["-starts_on", "id"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        constraints = [models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")),
+                                              name="campaign_period")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.region_path = self.region.path
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("campaigns:detail", args=[self.pk])
+
+
+class Phase(models.Model):
+    """A phase of a campaign, e.g. 动员部署 / 排查整治 / 集中攻坚 / 巩固提升."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="phases")
+    name = models.CharField(_("name"), max_length=60)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+
+    class Meta:
+        ordering = ["campaign", "starts_on", "id"]
+        verbose_name = _("phase")
+        verbose_name_plural = _("phases")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Task(models.Model):
+    """One item of a campaign's task list, at any depth (大项 / 项 / 子项 …). ``code`` is the dotted
+    number within the campaign ("2.3.1"); ``source`` is the parent campaign's task it was copied
+    from. Exactly one lead agency (牵头) is accountable; cooperating agencies (配合) help."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="tasks")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    code = models.CharField(_("code"), max_length=40)
+    sort_key = models.CharField(max_length=120, editable=False)
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    lead = models.ForeignKey(Agency, verbose_name=_("lead agency"), on_delete=models.PROTECT,
+                             related_name="led_tasks")
+    cooperating = models.ManyToManyField(Agency, verbose_name=_("cooperating agencies"), blank=True,
+                                         related_name="cooperating_tasks")
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    region_path = models.CharField(max_length=24, editable=False)
+    starts_on = models.DateField(_("starts on"), null=True, blank=True)
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    roadmap = models.TextField(_("roadmap"), blank=True)
+    weight = models.DecimalField(_("weight"), max_digits=6, decimal_places=2, default=Decimal(1),
+                                 validators=[MinValueValidator(Decimal("0.01"))])
+    status = models.CharField(_("status"), max_length=12, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    source = models.ForeignKey("self", verbose_name=_("copied from"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="copies")
+    added_later = models.BooleanField(_("added during the campaign"), default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    SCOPE = ScopeSpec(region_field="campaign__region_path", with_ancestors=True, agency_fields=("lead", "cooperating"))
+
+    class Meta:
+        ordering = ["campaign", "sort_key"]
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        constraints = [models.UniqueConstraint(fields=["campaign", "code"], name="task_code")]
+        indexes = [models.Index(fields=["campaign", "sort_key"], name="task_tree")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    def save(self, *args, **kwargs):
+        self.region_path = self.region.path
+        self.sort_key = sort_key(self.code)
+        super().save(*args, **kwargs)
+
+    @property
+    def depth(self) -> int:
+        return self.code.count(".")
+
+
+def sort_key(code: str) -> str:
+    """Codes sort as numbers part by part ("2.10" after "2.9"): each part zero-padded to 4 digits."""
+    return ".".join(part.zfill(4) for part in code.split("."))
+
+
+class Milestone(models.Model):
+    """A dated step of a task (时间表)."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(_("title"), max_length=200)
+    due_on = models.DateField(_("due on"))
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["task", "due_on", "id"]
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ReportStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    ACCEPTED = "accepted", _("Accepted")
+    RETURNED = "returned", _("Returned")
+
+
+class ProgressReport(models.Model):
+    """What one responsible agency did on one task in one period (monthly by default: "2026-03")."""
+
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="reports")
+    agency = models.ForeignKey(Agency, verbose_name=_("reporting agency"), on_delete=models.PROTECT,
+                               related_name="progress_reports")
+    period = models.CharField(_("reporting month"), max_length=10)
+    done = models.TextField(_("work done"))
+    percent = models.DecimalField(_("percent complete"), max_digits=5, decimal_places=2,
+                                  validators=[MinValueValidator(0), MaxValueValidator(100)])
+    difficulties = models.TextField(_("difficulties and blockages"), blank=True)
+    escalate = models.BooleanField(_("ask the government to coordinate"), default=False)
+    status = models.CharField(_("status"), max_length=12, choices=ReportStatus.choices, default=ReportStatus.DRAFT)
+    comment = models.TextField(_("reviewer's comment"), blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    SCOPE = ScopeSpec(region_field="task__campaign__region_path", with_ancestors=True, agency_fields=("agency",))
+
+    class Meta:
+        ordering = ["-period", "task__sort_key", "id"]
+        verbose_name = _("progress report")
+        verbose_name_plural = _("progress reports")
+        constraints = [models.UniqueConstraint(fields=["task", "agency", "period"], name="one_report_a_period")]
+
+    def __str__(self) -> str:
+        return f"{self.task.code} {self.period}"
+
+
+class ReportEvent(models.Model):
+    """The timeline of a progress report: one row per step, written in the step's transaction."""
+
+    report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("action"), max_length=20)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["report", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} → {self.to_status}"

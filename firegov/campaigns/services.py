@@ -1,0 +1,401 @@
+"""Campaign services: the only code that writes campaigns, tasks and progress reports.
+
+Every call checks the user's role and jurisdiction; refusals are PermissionDenied (without a message
+when the object is outside the user's jurisdiction, so that the outside sees 404), ValidationError or
+TransitionError (409).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from firegov.campaigns.lifecycle import EDITABLE, REPORT_TRANSITIONS
+from firegov.campaigns.models import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    Milestone,
+    Phase,
+    ProgressReport,
+    ReportEvent,
+    ReportStatus,
+    Task,
+    TaskStatus,
+)
+from firegov.core.lifecycle import check
+from firegov.core.models import Agency, AgencyKind, Region
+from firegov.core.roles import can
+from firegov.core.scoping import require_visible, scope
+from firegov.kernels import rollup
+from firegov.kernels.periods import Period, period_of
+
+MAX_DEPTH = 6
+COLOURS = {"red": gettext_lazy("Red: lagging"), "yellow": gettext_lazy("Yellow: watch"),
+           "green": gettext_lazy("Green: on schedule"), "grey": gettext_lazy("Cancelled")}
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _date(value, field: str, required: bool = True) -> date | None:
+    if value in (None, ""):
+        if required:
+            raise ValidationError({field: _("This field is required.")})
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError({field: _("Enter a valid date (YYYY-MM-DD).")}) from None
+
+
+def _text(data: dict, field: str, limit: int, required: bool = True) -> str:
+    value = str(data.get(field) or "").strip()
+    if required and not value:
+        raise ValidationError({field: _("This field is required.")})
+    if len(value) > limit:
+        raise ValidationError({field: _("At most %(n)d characters.") % {"n": limit}})
+    return value
+
+
+def _inside(path: str, outer: str) -> bool:
+    return path.startswith(outer)
+
+
+def _require_manager(user, campaign: Campaign | None = None) -> None:
+    """Campaign plans are written by the issuing agency (or an administrator)."""
+    if not can(user, "change", "campaigns.campaign"):
+        raise PermissionDenied(_("Your role may not do this."))
+    if campaign is not None and not user.is_system_admin and user.agency_id != campaign.issuer_id:
+        raise PermissionDenied(_("Only the issuing agency changes this campaign's lists."))
+
+
+def _agency(value, field: str, within: str) -> Agency:
+    """An agency whose region lies inside ``within`` or above it (a city department leads tasks
+    of a county's list too)."""
+    try:
+        agency = Agency.objects.get(pk=getattr(value, "pk", value))
+    except (Agency.DoesNotExist, ValueError, TypeError):
+        raise ValidationError({field: _("Choose an existing agency.")}) from None
+    if not (_inside(agency.region_path, within) or _inside(within, agency.region_path)):
+        raise ValidationError({field: _("%(agency)s works outside this campaign's region.") % {"agency": agency}})
+    return agency
+
+
+def _region(value, field: str, within: str) -> Region:
+    try:
+        region = Region.objects.get(pk=getattr(value, "pk", value))
+    except (Region.DoesNotExist, ValueError, TypeError):
+        raise ValidationError({field: _("Choose an existing region.")}) from None
+    if not _inside(region.path, within):
+        raise ValidationError({field: _("The region must lie within %(region)s.") % {"region": within}})
+    return region
+
+
+# --------------------------------------------------------------------------- campaigns and lists
+
+def create_campaign(user, data: dict, phases: list[dict] | None = None) -> Campaign:
+    """A campaign of the user's agency over its region (or a region below it)."""
+    _require_manager(user)
+    issuer = user.agency
+    if user.is_system_admin and data.get("issuer"):
+        issuer = Agency.objects.filter(pk=getattr(data["issuer"], "pk", data["issuer"])).first()
+    if issuer is None:
+        raise ValidationError({"issuer": _("Choose the issuing agency.")})
+    region = _region(data.get("region") or issuer.region_id, "region", issuer.region_path)
+    kind = data.get("kind") or CampaignKind.MULTI_YEAR
+    if kind not in CampaignKind.values:
+        raise ValidationError({"kind": _("Unknown kind of campaign.")})
+    starts, ends = _date(data.get("starts_on"), "starts_on"), _date(data.get("ends_on"), "ends_on")
+    if ends < starts:
+        raise ValidationError({"ends_on": _("The end comes before the start.")})
+    with transaction.atomic():
+        campaign = Campaign.objects.create(
+            name=_text(data, "name", 200), kind=kind, issuer=issuer, region=region,
+            starts_on=starts, ends_on=ends, description=_text(data, "description", 5000, required=False),
+            public=bool(data.get("public")), created_by=user,
+        )
+        for phase in phases or []:
+            add_phase(user, campaign, phase)
+    return campaign
+
+
+def add_phase(user, campaign: Campaign, data: dict) -> Phase:
+    _require_manager(user, campaign)
+    starts, ends = _date(data.get("starts_on"), "starts_on"), _date(data.get("ends_on"), "ends_on")
+    if ends < starts or starts < campaign.starts_on or ends > campaign.ends_on:
+        raise ValidationError({"starts_on": _("A phase lies within the campaign's period, start before end.")})
+    return Phase.objects.create(campaign=campaign, name=_text(data, "name", 60), starts_on=starts, ends_on=ends)
+
+
+def _next_code(campaign: Campaign, parent: Task | None) -> str:
+    siblings = Task.objects.filter(campaign=campaign, parent=parent).values_list("code", flat=True)
+    last = max((int(code.rsplit(".", 1)[-1]) for code in siblings), default=0)
+    return f"{parent.code}.{last + 1}" if parent else str(last + 1)
+
+
+def add_task(user, campaign: Campaign, data: dict, parent: Task | None = None) -> Task:
+    """Add a task under ``parent`` (or at the top). Its code is the next number among its siblings.
+    A task added once the campaign is under way is marked as added later (动态更新)."""
+    require_visible(user, Campaign.objects.all(), campaign.pk)
+    _require_manager(user, campaign)
+    if campaign.status == CampaignStatus.CLOSED:
+        raise ValidationError(_("The campaign is closed."))
+    if parent is not None and parent.campaign_id != campaign.pk:
+        raise ValidationError({"parent": _("The parent task belongs to another campaign.")})
+    if parent is not None and parent.depth + 1 >= MAX_DEPTH:
+        raise ValidationError({"parent": _("Tasks nest at most %(n)d levels deep.") % {"n": MAX_DEPTH}})
+    starts = _date(data.get("starts_on"), "starts_on", required=False)
+    due = _date(data.get("due_on"), "due_on", required=False)
+    if starts and due and due < starts:
+        raise ValidationError({"due_on": _("The due day comes before the start.")})
+    if due and not (campaign.starts_on <= due <= campaign.ends_on):
+        raise ValidationError({"due_on": _("The due day lies within the campaign's period.")})
+    try:
+        weight = Decimal(str(data.get("weight") or 1))
+    except InvalidOperation:
+        raise ValidationError({"weight": _("Enter a number.")}) from None
+    if not Decimal("0.01") <= weight <= Decimal(1000):
+        raise ValidationError({"weight": _("The weight lies between 0.01 and 1000.")})
+    lead = _agency(data.get("lead"), "lead", campaign.region_path)
+    cooperating = [_agency(a, "cooperating", campaign.region_path) for a in data.get("cooperating") or []]
+    region = _region(data.get("region") or (parent.region_id if parent else campaign.region_id), "region",
+                     parent.region_path if parent else campaign.region_path)
+    with transaction.atomic():
+        Campaign.objects.select_for_update().get(pk=campaign.pk)  # one code at a time
+        task = Task.objects.create(
+            campaign=campaign, parent=parent, code=_next_code(campaign, parent), title=_text(data, "title", 300),
+            description=_text(data, "description", 5000, required=False), lead=lead, region=region,
+            starts_on=starts, due_on=due, roadmap=_text(data, "roadmap", 5000, required=False), weight=weight,
+            added_later=campaign.status == CampaignStatus.ACTIVE and timezone.localdate() > campaign.starts_on,
+            source=data.get("source"),
+        )
+        task.cooperating.set([a for a in cooperating if a.pk != lead.pk])
+        for milestone in data.get("milestones") or []:
+            when = _date(milestone.get("due_on"), "milestones")
+            Milestone.objects.create(task=task, title=_text(milestone, "title", 200), due_on=when)
+    return task
+
+
+def counterpart(agency: Agency, region: Region) -> Agency:
+    """The agency of ``region`` that does at the lower level what ``agency`` does above: the county's
+    education bureau for the city's, the county's brigade for the detachment. ``agency`` itself
+    when the region has none (or when it already works there)."""
+    if _inside(agency.region_path, region.path):
+        return agency
+    kind = AgencyKind.BRIGADE if agency.kind == AgencyKind.DETACHMENT else agency.kind
+    candidates = Agency.objects.filter(kind=kind, region=region)
+    if agency.sector:
+        candidates = candidates.filter(sector=agency.sector)
+    return candidates.order_by("id").first() or agency
+
+
+def derive(user, parent: Campaign, region: Region | int | None = None, name: str = "") -> Campaign:
+    """The user's agency's own lists of ``parent`` (派生清单): every task whose region covers or lies
+    in ``region`` is copied with its code, narrowed to ``region``, led by the lead agency's
+    counterpart there, and linked to the task it came from; the phases are copied too."""
+    require_visible(user, Campaign.objects.all(), parent.pk)
+    _require_manager(user)
+    agency = user.agency
+    if agency is None:
+        raise ValidationError(_("Only an agency derives its own lists."))
+    region = _region(region or agency.region_id, "region", parent.region_path)
+    if not user.is_system_admin and not _inside(region.path, agency.region_path):
+        raise PermissionDenied
+    if region.path == parent.region_path:
+        raise ValidationError({"region": _("Derived lists cover a smaller region than the campaign's.")})
+    if Campaign.objects.filter(parent=parent, region=region).exists():
+        raise ValidationError({"region": _("%(region)s already has its lists of this campaign.") % {"region": region}})
+    with transaction.atomic():
+        child = Campaign.objects.create(
+            name=name or f"{parent.name}（{region.name}）", kind=parent.kind, issuer=agency, region=region,
+            starts_on=parent.starts_on, ends_on=parent.ends_on, description=parent.description, public=parent.public,
+            parent=parent, created_by=user,
+        )
+        for phase in parent.phases.all():
+            Phase.objects.create(campaign=child, name=phase.name, starts_on=phase.starts_on, ends_on=phase.ends_on)
+        copied: dict[int, Task] = {}
+        tasks = parent.tasks.select_related("lead").prefetch_related("cooperating", "milestones")
+        for task in tasks.exclude(status=TaskStatus.CANCELLED).order_by("sort_key"):
+            covers = _inside(region.path, task.region_path) or _inside(task.region_path, region.path)
+            if not covers or (task.parent_id and task.parent_id not in copied):
+                continue
+            copy = Task.objects.create(
+                campaign=child, parent=copied.get(task.parent_id), code=task.code, title=task.title,
+                description=task.description, lead=counterpart(task.lead, region),
+                region=region if _inside(region.path, task.region_path) else task.region, starts_on=task.starts_on,
+                due_on=task.due_on, roadmap=task.roadmap, weight=task.weight, source=task,
+            )
+            copy.cooperating.set({counterpart(a, region) for a in task.cooperating.all()} - {copy.lead})
+            for milestone in task.milestones.all():
+                Milestone.objects.create(task=copy, title=milestone.title, due_on=milestone.due_on)
+            copied[task.pk] = copy
+    return child
+
+
+def set_task_status(user, task: Task, status: str) -> Task:
+    require_visible(user, Task.objects.all(), task.pk)
+    _require_manager(user, task.campaign)
+    if status not in TaskStatus.values:
+        raise ValidationError({"status": _("Unknown status.")})
+    task.status = status
+    task.save(update_fields=["status"])
+    return task
+
+
+# --------------------------------------------------------------------------- progress reports
+
+def responsible(task: Task, agency: Agency | None) -> bool:
+    """Whether ``agency`` leads or cooperates on ``task`` (and so reports on it)."""
+    return agency is not None and (task.lead_id == agency.pk or task.cooperating.filter(pk=agency.pk).exists())
+
+
+def save_report(user, task: Task, data: dict, report: ProgressReport | None = None) -> ProgressReport:
+    """Create or edit the user's agency's report on ``task`` for a period (the current month by
+    default). Only a draft or a returned report can be edited."""
+    require_visible(user, Task.objects.all(), task.pk)
+    if not can(user, "add", "campaigns.report"):
+        raise PermissionDenied(_("Your role may not do this."))
+    agency = report.agency if report else user.agency
+    if not user.is_system_admin and (agency is None or user.agency_id != agency.pk):
+        raise PermissionDenied(_("Only the reporting agency edits its report."))
+    if not responsible(task, agency):
+        raise PermissionDenied(_("Only the lead and cooperating agencies report on a task."))
+    try:
+        period = Period.parse(str(data.get("period") or period_of(timezone.localdate(), "month").key))
+    except ValueError:
+        raise ValidationError({"period": _("Give the period as YYYY-MM.")}) from None
+    if period.kind != "month":
+        raise ValidationError({"period": _("Give the period as YYYY-MM.")})
+    try:
+        percent = Decimal(str(data.get("percent")))
+    except (InvalidOperation, TypeError):
+        raise ValidationError({"percent": _("Give the percent complete, 0 to 100.")}) from None
+    if not Decimal(0) <= percent <= Decimal(100):
+        raise ValidationError({"percent": _("Give the percent complete, 0 to 100.")})
+    fields = {
+        "done": _text(data, "done", 10000), "percent": percent,
+        "difficulties": _text(data, "difficulties", 10000, required=False), "escalate": bool(data.get("escalate")),
+    }
+    with transaction.atomic():
+        if report is None:
+            report = ProgressReport.objects.select_for_update().filter(task=task, agency=agency, period=period.key).first()
+        else:
+            report = ProgressReport.objects.select_for_update().get(pk=report.pk)
+        if report is not None and report.status not in EDITABLE:
+            raise ValidationError(_("A submitted report cannot be changed."))
+        if report is None:
+            report = ProgressReport(task=task, agency=agency, period=period.key, author=user)
+        for key, value in fields.items():
+            setattr(report, key, value)
+        report.save()
+    return report
+
+
+def report_step(user, report: ProgressReport, action: str, data: dict | None = None) -> ProgressReport:
+    """Submit, accept or return a report (firegov.campaigns.lifecycle)."""
+    data = data or {}
+    with transaction.atomic():
+        require_visible(user, ProgressReport.objects.all(), report.pk)
+        report = ProgressReport.objects.select_for_update(of=("self",)).select_related(
+            "task__campaign").get(pk=report.pk)
+        step = check(REPORT_TRANSITIONS, action, report, user)
+        note = str(data.get("note") or data.get("comment") or "").strip()
+        if "note" in step.needs and not note:
+            raise ValidationError({"note": _("Say what must change.")})
+        campaign = report.task.campaign
+        if action == "submit" and not user.is_system_admin and user.agency_id != report.agency_id:
+            raise PermissionDenied(_("Only the reporting agency submits its report."))
+        if action in ("accept", "return") and not user.is_system_admin and user.agency_id != campaign.issuer_id:
+            raise PermissionDenied(_("Only the issuing agency reviews the reports."))
+        before, now = report.status, timezone.now()
+        report.status = step.target
+        if action == "submit":
+            report.submitted_at = now
+        else:
+            report.reviewed_by, report.reviewed_at = user, now
+            report.comment = note
+        report.save()
+        ReportEvent.objects.create(report=report, action=action, from_status=before, to_status=report.status,
+                                   actor=user, at=now, note=note)
+    return report
+
+
+# --------------------------------------------------------------------------- progress and lagging
+
+def _family(campaign: Campaign) -> list[int]:
+    """The campaign and every campaign derived from it, at any depth."""
+    ids, frontier = [campaign.pk], [campaign.pk]
+    while frontier:
+        frontier = list(Campaign.objects.filter(parent__in=frontier).values_list("pk", flat=True))
+        ids += frontier
+    return ids
+
+
+def tree(campaign: Campaign, on: date | None = None) -> list[dict]:
+    """The campaign's tasks in tree order with their progress and judgement on ``on`` (today by
+    default): copies in derived lists count towards the tasks they came from. Reproducible for a
+    past day: only reports accepted by then count, and milestones done after it are not done."""
+    on = on or timezone.localdate()
+    family = _family(campaign)
+    tasks = list(Task.objects.filter(campaign__in=family).select_related("lead", "region").prefetch_related("milestones"))
+    copies: dict[int, list[int]] = {}
+    for task in tasks:
+        if task.source_id:
+            copies.setdefault(task.source_id, []).append(task.pk)
+    accepted = (ProgressReport.objects.filter(task__campaign__in=family, status=ReportStatus.ACCEPTED,
+                                              reviewed_at__date__lte=on)
+                .values("task_id", "agency_id", "period", "percent").order_by("task_id", "period", "reviewed_at"))
+    lead_of = {t.pk: t.lead_id for t in tasks}
+    reported: dict[int, float] = {}
+    for row in accepted:
+        if row["agency_id"] == lead_of.get(row["task_id"]):
+            reported[row["task_id"]] = float(row["percent"])  # the latest period wins (ordered)
+    last_period = period_of(on, "month").previous().key
+    reports_in = set(ProgressReport.objects.filter(task__campaign__in=family, period=last_period)
+                     .exclude(status=ReportStatus.DRAFT).values_list("task_id", flat=True))
+    nodes = {
+        t.pk: rollup.Node(
+            t.pk, t.parent_id, float(t.weight), t.status == TaskStatus.DONE, t.status == TaskStatus.CANCELLED,
+            reported.get(t.pk), tuple(copies.get(t.pk, ())), t.starts_on or campaign.starts_on,
+            t.due_on or campaign.ends_on,
+            tuple((m.due_on, m.done_on) for m in t.milestones.all()),
+        ) for t in tasks
+    }
+    values = rollup.progress(nodes)
+    has_children = {t.parent_id for t in tasks if t.parent_id}
+    rows = []
+    for task in sorted((t for t in tasks if t.campaign_id == campaign.pk), key=lambda t: t.sort_key):
+        leaf = task.pk not in has_children and not copies.get(task.pk)
+        missing = leaf and on > campaign.starts_on and task.pk not in reports_in and task.status == TaskStatus.OPEN
+        judgement = rollup.judge(nodes[task.pk], values[task.pk], on, report_missing=missing)
+        rows.append({"task": task, "progress": round(values[task.pk], 1), "judgement": judgement,
+                     "colour": COLOURS[judgement.colour],
+                     "reasons": [reason_text(code, facts) for code, facts in judgement.reasons]})
+    return rows
+
+
+def reason_text(code: str, facts: dict) -> str:
+    if code == "overdue":
+        return _("%(days)d days past the due day %(due)s") % facts
+    if code == "milestone_overdue":
+        return _("%(count)d milestone(s) past due since %(due)s") % facts
+    if code == "far_behind":
+        return _("far behind the schedule: %(achieved)s %% done, %(expected)s %% expected") % facts
+    if code == "behind":
+        return _("behind the schedule: %(achieved)s %% done, %(expected)s %% expected") % facts
+    if code == "report_missing":
+        return _("last month's progress report is missing")
+    return code
+
+
+def visible_campaigns(user):
+    return scope(user, Campaign.objects.all())
+

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from firegov.campaigns import views
+
+app_name = "campaigns"
+
+urlpatterns = [
+    path("campaigns/", views.campaign_list, name="list"),
+    path("campaigns/<int:pk>/", views.campaign_detail, name="detail"),
+    path("campaigns/<int:pk>/derive/", views.campaign_derive, name="derive"),
+    path("campaigns/tasks/<int:pk>/", views.task_detail, name="task"),
+]

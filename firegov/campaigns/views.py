@@ -1,0 +1,78 @@
+"""Campaign pages: the list of campaigns a user takes part in, and a campaign's task tree with
+progress and red / yellow / green against the schedule (挂图作战), as of any day."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+
+from firegov.campaigns import services
+from firegov.campaigns.models import Campaign, ProgressReport, Task
+from firegov.core.roles import can
+from firegov.core.scoping import scope
+from firegov.core.views import attempt, paginate, require_can
+
+
+@login_required
+def campaign_list(request):
+    require_can(request.user, "view", "campaigns.campaign")
+    campaigns = scope(request.user, Campaign.objects.select_related("issuer", "region", "parent"))
+    return render(request, "campaigns/campaign_list.html", {"page": paginate(request, campaigns)})
+
+
+def _day(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+def campaign_detail(request, pk):
+    require_can(request.user, "view", "campaigns.campaign")
+    campaign = get_object_or_404(scope(request.user, Campaign.objects.select_related("issuer", "region")), pk=pk)
+    on = _day(request.GET.get("on"))
+    rows = services.tree(campaign, on)
+    visible = set(scope(request.user, Task.objects.filter(campaign=campaign)).values_list("pk", flat=True))
+    rows = [row for row in rows if row["task"].pk in visible]
+    counts = {colour: sum(1 for r in rows if r["judgement"].colour == colour) for colour in ("red", "yellow", "green")}
+    derived = scope(request.user, campaign.derived.select_related("region"))
+    return render(request, "campaigns/campaign_detail.html", {
+        "campaign": campaign, "rows": rows, "on": on, "counts": counts, "derived": derived,
+        "phases": campaign.phases.all(), "can_derive": can(request.user, "add", "campaigns.campaign"),
+    })
+
+
+@login_required
+def campaign_derive(request, pk):
+    require_can(request.user, "add", "campaigns.campaign")
+    campaign = get_object_or_404(scope(request.user, Campaign.objects.all()), pk=pk)
+    if request.method == "POST":
+        child, ok = attempt(request, services.derive, request.user, campaign)
+        if ok:
+            return redirect(child)
+    return redirect(campaign)
+
+
+@login_required
+def task_detail(request, pk):
+    require_can(request.user, "view", "campaigns.campaign")
+    task = get_object_or_404(scope(request.user, Task.objects.select_related("campaign", "lead", "region")), pk=pk)
+    reports = scope(request.user, ProgressReport.objects.filter(task=task).select_related("agency"))
+    may_report = can(request.user, "add", "campaigns.report") and services.responsible(task, request.user.agency)
+    if request.method == "POST":  # the services decide who may save, submit, accept or return
+        action = request.POST.get("action")
+        if action == "save":
+            _report, ok = attempt(request, services.save_report, request.user, task, request.POST)
+        else:
+            report = get_object_or_404(reports, pk=request.POST.get("report") or 0)
+            _report, ok = attempt(request, services.report_step, request.user, report, action, request.POST)
+        if ok:
+            return redirect("campaigns:task", pk=task.pk)
+    return render(request, "campaigns/task_detail.html", {
+        "task": task, "reports": reports, "may_report": may_report,
+        "may_review": request.user.is_system_admin or request.user.agency_id == task.campaign.issuer_id,
+        "milestones": task.milestones.all(), "cooperating": task.cooperating.all(),
+    })
