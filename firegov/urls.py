@@ -24,6 +24,7 @@ router.register("major-hazards", hazards_api.CaseViewSet, basename="major-hazard
 router.register("reports", hazards_api.ReportViewSet, basename="report")
 router.register("campaigns", campaigns_api.CampaignViewSet, basename="campaign")
 router.register("tasks", campaigns_api.TaskViewSet, basename="task")
+router.register("targets", campaigns_api.TargetViewSet, basename="target")
 router.register("progress-reports", campaigns_api.ProgressReportViewSet, basename="progress-report")
 
 urlpatterns = [

@@ -6,12 +6,23 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import mixins, serializers
+from rest_framework import mixins, permissions, serializers
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from firegov.campaigns import indicators as indicator_registry
 from firegov.campaigns import services
-from firegov.campaigns.models import Campaign, Milestone, Phase, ProgressReport, ReportEvent, Task
+from firegov.campaigns.models import (
+    Campaign,
+    Milestone,
+    Phase,
+    ProgressReport,
+    ReportEvent,
+    Target,
+    TargetValue,
+    Task,
+)
 from firegov.core.api import ScopedViewSet, call
 from firegov.core.models import Agency, Region
 from firegov.core.scoping import scope
@@ -59,6 +70,41 @@ class TaskSerializer(serializers.ModelSerializer):
         read_only_fields = ["code", "status", "source", "added_later"]
 
 
+class TargetSerializer(serializers.ModelSerializer):
+    task = serializers.PrimaryKeyRelatedField(queryset=Task.objects.all())
+    steps = serializers.ListField(child=serializers.DictField(), help_text='[{"by": "YYYY-MM-DD", "value": 70}]')
+
+    class Meta:
+        model = Target
+        fields = ["id", "task", "label", "indicator", "params", "unit", "direction", "steps"]
+
+
+class TargetValueSerializer(serializers.ModelSerializer):
+    evidence = serializers.FileField(required=False, write_only=True)
+    evidence_sha256 = serializers.CharField(source="evidence.sha256", read_only=True, default=None)
+
+    class Meta:
+        model = TargetValue
+        fields = ["id", "on", "value", "note", "evidence", "evidence_sha256"]
+
+
+class TargetStatusSerializer(serializers.Serializer):
+    target = serializers.IntegerField(source="target.pk")
+    label = serializers.CharField(source="target.label")
+    unit = serializers.CharField(source="target.unit")
+    achieved = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+    next_by = serializers.SerializerMethodField()
+    next_value = serializers.SerializerMethodField()
+    met = serializers.BooleanField()
+    missed = serializers.ListField(child=serializers.DictField())
+
+    def get_next_by(self, status) -> str | None:
+        return status["next"][0].isoformat() if status["next"] else None
+
+    def get_next_value(self, status) -> str | None:
+        return str(status["next"][1]) if status["next"] else None
+
+
 class ProgressRowSerializer(serializers.Serializer):
     task = serializers.IntegerField(source="task.pk")
     code = serializers.CharField(source="task.code")
@@ -69,6 +115,7 @@ class ProgressRowSerializer(serializers.Serializer):
     expected = serializers.FloatField(source="judgement.expected", allow_null=True)
     colour = serializers.CharField(source="judgement.colour")
     reasons = serializers.ListField(child=serializers.CharField())
+    targets = TargetStatusSerializer(many=True)
 
 
 class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet):
@@ -185,3 +232,43 @@ class ProgressReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
         report = call(services.report_step, request.user, self.get_object(), request.data.get("action", ""),
                       {"note": request.data.get("note", "")})
         return Response(ProgressReportSerializer(report).data)
+
+
+class TargetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet):
+    """Quantitative targets of tasks; ``indicator`` is one of GET /api/targets/indicators/ (computed)
+    or empty (reported by hand through POST /api/targets/{id}/values/)."""
+
+    queryset = Target.objects.all()
+    serializer_class = TargetSerializer
+    resource = "campaigns.campaign"
+    filterset_fields = ["task"]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        tasks = scope(self.request.user, Task.objects.all())
+        return Target.objects.filter(task__in=tasks).select_related("task")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        task = get_object_or_404(scope(self.request.user, Task.objects.all()), pk=data.pop("task").pk)
+        serializer.instance = call(services.add_target, self.request.user, task, data)
+
+    @extend_schema(responses={200: inline_serializer("Indicator", {
+        "code": serializers.CharField(), "label": serializers.CharField(), "percent": serializers.BooleanField(),
+        "params": serializers.ListField(child=serializers.CharField())}, many=True)})
+    @action(detail=False, methods=["get"])
+    def indicators(self, request):
+        """The indicators firegov computes from its own data."""
+        return Response([{"code": i.code, "label": str(i.label), "percent": i.percent, "params": list(i.params)}
+                         for i in indicator_registry.INDICATORS.values()])
+
+    @extend_schema(request=TargetValueSerializer, responses={201: TargetValueSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def values(self, request, pk=None):
+        """Report the value of a manual target on a day, with a file as evidence (multipart)."""
+        target = self.get_object()
+        incoming = TargetValueSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = dict(incoming.validated_data)
+        value = call(services.report_target_value, request.user, target, data, data.pop("evidence", None))
+        return Response(TargetValueSerializer(value).data, status=201)

@@ -17,3 +17,5 @@ class CampaignsConfig(AppConfig):
         auditlog.register(models.Task, exclude_fields=["region_path", "sort_key"], m2m_fields={"cooperating"})
         auditlog.register(models.Milestone)
         auditlog.register(models.ProgressReport)
+        auditlog.register(models.Target)
+        auditlog.register(models.TargetValue)

@@ -230,3 +230,51 @@ class ReportEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} → {self.to_status}"
+
+
+class Direction(models.TextChoices):
+    AT_LEAST = "at_least", _("at least")
+    AT_MOST = "at_most", _("at most")
+
+
+class Target(models.Model):
+    """A quantitative target of a task with its value for each date ("达标率 70% by 2020-12-31, 80% by
+    2021-12-31, 100% by 2022-12-31"). ``indicator`` names one of firegov.campaigns.indicators, computed
+    over the task's region since the campaign began; empty for a value reported by hand."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="targets")
+    label = models.CharField(_("target"), max_length=200)
+    indicator = models.CharField(_("indicator"), max_length=40, blank=True)
+    params = models.JSONField(_("indicator parameters"), default=dict, blank=True)
+    unit = models.CharField(_("unit of measure"), max_length=20, blank=True)
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.AT_LEAST)
+    steps = models.JSONField(_("values by date"), default=list)  # [{"by": "YYYY-MM-DD", "value": "70"}], by date
+
+    class Meta:
+        ordering = ["task", "id"]
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class TargetValue(models.Model):
+    """A value of a manual target on a day, reported with its evidence."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="values")
+    on = models.DateField(_("as of"))
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=2)
+    note = models.TextField(_("note"), blank=True)
+    evidence = models.ForeignKey("core.Attachment", verbose_name=_("evidence"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["target", "on", "id"]
+        verbose_name = _("target value")
+        verbose_name_plural = _("target values")
+
+    def __str__(self) -> str:
+        return f"{self.value} @ {self.on}"

@@ -16,19 +16,25 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from firegov.campaigns import indicators
 from firegov.campaigns.lifecycle import EDITABLE, REPORT_TRANSITIONS
 from firegov.campaigns.models import (
     Campaign,
     CampaignKind,
     CampaignStatus,
+    Direction,
     Milestone,
     Phase,
     ProgressReport,
     ReportEvent,
     ReportStatus,
+    Target,
+    TargetValue,
     Task,
     TaskStatus,
 )
+from firegov.core.attachments import UploadRejected
+from firegov.core.attachments import store as store_attachment
 from firegov.core.lifecycle import check
 from firegov.core.models import Agency, AgencyKind, Region
 from firegov.core.roles import can
@@ -222,7 +228,7 @@ def derive(user, parent: Campaign, region: Region | int | None = None, name: str
         for phase in parent.phases.all():
             Phase.objects.create(campaign=child, name=phase.name, starts_on=phase.starts_on, ends_on=phase.ends_on)
         copied: dict[int, Task] = {}
-        tasks = parent.tasks.select_related("lead").prefetch_related("cooperating", "milestones")
+        tasks = parent.tasks.select_related("lead").prefetch_related("cooperating", "milestones", "targets")
         for task in tasks.exclude(status=TaskStatus.CANCELLED).order_by("sort_key"):
             covers = _inside(region.path, task.region_path) or _inside(task.region_path, region.path)
             if not covers or (task.parent_id and task.parent_id not in copied):
@@ -236,6 +242,9 @@ def derive(user, parent: Campaign, region: Region | int | None = None, name: str
             copy.cooperating.set({counterpart(a, region) for a in task.cooperating.all()} - {copy.lead})
             for milestone in task.milestones.all():
                 Milestone.objects.create(task=copy, title=milestone.title, due_on=milestone.due_on)
+            for target in task.targets.all():  # computed targets then count over the lower region
+                Target.objects.create(task=copy, label=target.label, indicator=target.indicator, params=target.params,
+                                      unit=target.unit, direction=target.direction, steps=target.steps)
             copied[task.pk] = copy
     return child
 
@@ -328,6 +337,114 @@ def report_step(user, report: ProgressReport, action: str, data: dict | None = N
     return report
 
 
+# --------------------------------------------------------------------------- targets
+
+MAX_STEPS = 20
+
+
+def _decimal(value, field: str) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, TypeError):
+        raise ValidationError({field: _("Enter a number.")}) from None
+    if not number.is_finite() or abs(number) >= Decimal("1e12"):
+        raise ValidationError({field: _("Enter a number.")})
+    return number
+
+
+def _steps(value, campaign: Campaign) -> list[dict]:
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_STEPS:
+        raise ValidationError({"steps": _("Give 1 to %(n)d values, each with its date.") % {"n": MAX_STEPS}})
+    steps = []
+    for step in value:
+        if not isinstance(step, dict):
+            raise ValidationError({"steps": _("Give 1 to %(n)d values, each with its date.") % {"n": MAX_STEPS}})
+        by = _date(step.get("by"), "steps")
+        if not campaign.starts_on <= by <= campaign.ends_on:
+            raise ValidationError({"steps": _("The date %(day)s lies outside the campaign's period.") % {"day": by}})
+        steps.append({"by": by.isoformat(), "value": str(_decimal(step.get("value"), "steps"))})
+    dates = [step["by"] for step in steps]
+    if dates != sorted(set(dates)):
+        raise ValidationError({"steps": _("Give the dates in order, each once.")})
+    return steps
+
+
+def add_target(user, task: Task, data: dict) -> Target:
+    """A quantitative target of ``task``: computed by an indicator of firegov.campaigns.indicators, or
+    reported by hand (no indicator), with its values by date."""
+    require_visible(user, Task.objects.all(), task.pk)
+    _require_manager(user, task.campaign)
+    code = str(data.get("indicator") or "")
+    params = data.get("params") or {}
+    if code:
+        try:
+            params = indicators.check_params(code, params)
+        except ValueError as exc:
+            raise ValidationError({"indicator": str(exc)}) from None
+    elif params:
+        raise ValidationError({"params": _("A target reported by hand takes no indicator parameters.")})
+    direction = data.get("direction") or Direction.AT_LEAST
+    if direction not in Direction.values:
+        raise ValidationError({"direction": _("Unknown direction.")})
+    unit = "%" if code and indicators.INDICATORS[code].percent else _text(data, "unit", 20, required=False)
+    return Target.objects.create(task=task, label=_text(data, "label", 200), indicator=code, params=params,
+                                 unit=unit, direction=direction, steps=_steps(data.get("steps"), task.campaign))
+
+
+def report_target_value(user, target: Target, data: dict, evidence=None) -> TargetValue:
+    """The value of a manual target on a day, by the task's lead or cooperating agency, with evidence."""
+    task = target.task
+    require_visible(user, Task.objects.all(), task.pk)
+    if target.indicator:
+        raise ValidationError(_("This target is computed from the data; it takes no reported values."))
+    if not (user.is_system_admin or responsible(task, user.agency) or user.agency_id == task.campaign.issuer_id):
+        raise PermissionDenied(_("Only the lead and cooperating agencies report on a task."))
+    on = _date(data.get("on") or timezone.localdate(), "on")
+    if on > timezone.localdate() or on < task.campaign.starts_on:
+        raise ValidationError({"on": _("The day lies between the campaign's start and today.")})
+    with transaction.atomic():
+        attachment = None
+        if evidence is not None:
+            try:
+                attachment = store_attachment(evidence, evidence.name, user, caption=target.label)
+            except UploadRejected as exc:
+                raise ValidationError({"evidence": str(exc)}) from None
+        return TargetValue.objects.create(target=target, on=on, value=_decimal(data.get("value"), "value"),
+                                          note=_text(data, "note", 2000, required=False), evidence=attachment,
+                                          reported_by=user)
+
+
+def _meets(target: Target, achieved: Decimal | None, goal: Decimal) -> bool:
+    if achieved is None:
+        return False
+    return achieved >= goal if target.direction == Direction.AT_LEAST else achieved <= goal
+
+
+def achieved(target: Target, on: date) -> Decimal | None:
+    """The target's value on ``on``: computed over the task's region since the campaign began, or
+    the last value reported by hand up to that day (None when there is none)."""
+    task = target.task
+    if target.indicator:
+        return indicators.value(target.indicator, task.region_path, task.campaign.starts_on, on, target.params)
+    last = target.values.filter(on__lte=on).order_by("-on", "-id").first()
+    return last.value if last else None
+
+
+def target_status(target: Target, on: date) -> dict:
+    """What the target stands at on ``on``: the value, the next goal, and the goals missed by their date."""
+    steps = [(date.fromisoformat(s["by"]), Decimal(s["value"])) for s in target.steps]
+    missed = []
+    for by, goal in steps:
+        if by < on:
+            then = achieved(target, by)
+            if not _meets(target, then, goal):
+                missed.append({"label": target.label, "by": by, "goal": goal, "achieved": then})
+    upcoming = next(((by, goal) for by, goal in steps if by >= on), None)
+    now = achieved(target, on)
+    return {"target": target, "achieved": now, "next": upcoming, "missed": missed,
+            "met": _meets(target, now, upcoming[1]) if upcoming else not missed}
+
+
 # --------------------------------------------------------------------------- progress and lagging
 
 def _family(campaign: Campaign) -> list[int]:
@@ -371,12 +488,17 @@ def tree(campaign: Campaign, on: date | None = None) -> list[dict]:
     }
     values = rollup.progress(nodes)
     has_children = {t.parent_id for t in tasks if t.parent_id}
+    targets_of: dict[int, list[Target]] = {}
+    for target in Target.objects.filter(task__campaign=campaign).select_related("task__campaign"):
+        targets_of.setdefault(target.task_id, []).append(target)
     rows = []
     for task in sorted((t for t in tasks if t.campaign_id == campaign.pk), key=lambda t: t.sort_key):
         leaf = task.pk not in has_children and not copies.get(task.pk)
         missing = leaf and on > campaign.starts_on and task.pk not in reports_in and task.status == TaskStatus.OPEN
-        judgement = rollup.judge(nodes[task.pk], values[task.pk], on, report_missing=missing)
-        rows.append({"task": task, "progress": round(values[task.pk], 1), "judgement": judgement,
+        targets = [target_status(t, on) for t in targets_of.get(task.pk, [])]
+        missed = tuple(m for status in targets for m in status["missed"])
+        judgement = rollup.judge(nodes[task.pk], values[task.pk], on, report_missing=missing, targets_missed=missed)
+        rows.append({"task": task, "progress": round(values[task.pk], 1), "judgement": judgement, "targets": targets,
                      "colour": COLOURS[judgement.colour],
                      "reasons": [reason_text(code, facts) for code, facts in judgement.reasons]})
     return rows
@@ -393,6 +515,9 @@ def reason_text(code: str, facts: dict) -> str:
         return _("behind the schedule: %(achieved)s %% done, %(expected)s %% expected") % facts
     if code == "report_missing":
         return _("last month's progress report is missing")
+    if code == "target_missed":
+        return _("%(label)s: %(goal)s by %(by)s not reached (%(achieved)s)") % {
+            **facts, "achieved": "—" if facts["achieved"] is None else facts["achieved"]}
     return code
 
 

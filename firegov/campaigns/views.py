@@ -7,6 +7,7 @@ from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 from firegov.campaigns import services
 from firegov.campaigns.models import Campaign, ProgressReport, Task
@@ -66,6 +67,10 @@ def task_detail(request, pk):
         action = request.POST.get("action")
         if action == "save":
             _report, ok = attempt(request, services.save_report, request.user, task, request.POST)
+        elif action == "target":
+            target = get_object_or_404(task.targets, pk=request.POST.get("target") or 0)
+            _value, ok = attempt(request, services.report_target_value, request.user, target, request.POST,
+                                 request.FILES.get("evidence"))
         else:
             report = get_object_or_404(reports, pk=request.POST.get("report") or 0)
             _report, ok = attempt(request, services.report_step, request.user, report, action, request.POST)
@@ -75,4 +80,5 @@ def task_detail(request, pk):
         "task": task, "reports": reports, "may_report": may_report,
         "may_review": request.user.is_system_admin or request.user.agency_id == task.campaign.issuer_id,
         "milestones": task.milestones.all(), "cooperating": task.cooperating.all(),
+        "targets": [services.target_status(t, timezone.localdate()) for t in task.targets.all()],
     })

@@ -12,8 +12,8 @@ A task is judged against its schedule on a given day. Expected progress runs lin
 start to 100 on its due day. The colour is
 
 * red when the due day has passed unfinished (``overdue``), a milestone is past due and not done
-  (``milestone_overdue``), or progress trails the schedule by more than ``RED_GAP`` points
-  (``far_behind``);
+  (``milestone_overdue``), a target value was not reached by its date (``target_missed``), or
+  progress trails the schedule by more than ``RED_GAP`` points (``far_behind``);
 * yellow when progress trails the schedule at all (``behind``), or the last report is missing
   (``report_missing``, decided by the caller);
 * green otherwise; done and cancelled tasks are green and grey.
@@ -109,8 +109,10 @@ def expected(starts: date | None, due: date | None, on: date) -> float | None:
     return 100.0 * (on - starts).days / (due - starts).days
 
 
-def judge(node: Node, achieved: float, on: date, *, report_missing: bool = False) -> Judgement:
-    """The colour of ``node`` on ``on`` with its reasons (codes and facts for the message)."""
+def judge(node: Node, achieved: float, on: date, *, report_missing: bool = False,
+          targets_missed: tuple[dict, ...] = ()) -> Judgement:
+    """The colour of ``node`` on ``on`` with its reasons (codes and facts for the message).
+    ``targets_missed`` lists the target values whose date has passed unmet (``target_missed``: red)."""
     if node.cancelled:
         return Judgement("grey", achieved, None)
     if node.done or achieved >= 100.0:
@@ -123,6 +125,7 @@ def judge(node: Node, achieved: float, on: date, *, report_missing: bool = False
     late = [due for due, done_on in node.milestones if due < on and (done_on is None or done_on > on)]
     if late:
         red.append(("milestone_overdue", {"due": min(late), "count": len(late)}))
+    red.extend(("target_missed", facts) for facts in targets_missed)
     if should is not None and achieved < should and not red:
         gap = should - achieved
         (red if gap > RED_GAP else yellow).append(

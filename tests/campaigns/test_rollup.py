@@ -76,3 +76,10 @@ def test_progress_stays_within_0_and_100_and_between_its_childrens(rows, rnd):
         live = [values[c.id] for c in nodes.values() if c.parent == key and not c.cancelled]
         if live and not node.done:
             assert min(live) - 1e-9 <= values[key] <= max(live) + 1e-9
+
+
+def test_a_missed_target_is_red_even_on_schedule():
+    node = Node(1, starts=date(2026, 1, 1), due=date(2026, 12, 31))
+    missed = ({"label": "整改率", "by": date(2026, 6, 30), "goal": 90, "achieved": 60},)
+    judged = judge(node, 60, date(2026, 7, 1), targets_missed=missed)
+    assert judged.colour == "red" and judged.reasons[0] == ("target_missed", missed[0])

@@ -1,0 +1,156 @@
+"""The registry of indicators firegov computes from its own data, for campaign targets (量化指标).
+
+Each indicator answers "what was the value on day D in region R since the campaign began", from
+timestamps only, so a value is the same whenever it is recomputed for a past day:
+
+* hazards found: found from the campaign's start to D, less those declared invalid by D;
+* hazards rectified: of those, closed out or corrected on the spot by D;
+* closing rate: rectified / found, in percent;
+* major hazards listed for supervision by D (挂牌督办);
+* units inspected: distinct units with an inspection completed from the start to D;
+* share of units inspected: of the live units on D (optionally one classification, e.g. key
+  units), the share with such an inspection, in percent. A unit's classification is today's: the
+  registry keeps no dated history of it.
+
+Parameters narrow the count: ``sector`` (an industry's units), ``category`` (one hazard category),
+``classification`` (a unit flag such as ``key_unit``). Indicators the data cannot give (people
+trained, old communities renovated, lane markings painted: these records carry no dates) are
+reported by hand with evidence; a target without an indicator code is such a manual one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from firegov.core.models import Sector
+from firegov.core.scoping import subtree_q
+from firegov.hazards import categories
+from firegov.hazards.models import CaseStatus, Hazard, HazardEvent, MajorHazardCase
+from firegov.inspections.models import Inspection, InspectionStatus
+from firegov.registry.models import CLASSIFICATION_FLAGS, Unit
+
+PARAMS = {"sector": dict(Sector.choices), "classification": dict(CLASSIFICATION_FLAGS), "category": None}
+
+
+@dataclass(frozen=True)
+class Where:
+    """The part of the data an indicator counts: a region subtree, from a day, optionally narrowed."""
+
+    region_path: str
+    since: date
+    params: dict
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    label: str
+    percent: bool
+    params: tuple[str, ...]
+    compute: Callable[[Where, date], Decimal]
+
+
+def _end(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.max))
+
+
+def _start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _hazards_found(where: Where, on: date):
+    hazards = Hazard.objects.filter(subtree_q("region_path", where.region_path),
+                                    found_at__gte=_start(where.since), found_at__lte=_end(on))
+    if where.params.get("sector"):
+        hazards = hazards.filter(sector=where.params["sector"])
+    if where.params.get("category"):
+        hazards = hazards.filter(category=where.params["category"])
+    invalidated = HazardEvent.objects.filter(action="invalidate", at__lte=_end(on)).values("hazard_id")
+    return hazards.exclude(pk__in=invalidated)
+
+
+def _rate(part: int, whole: int) -> Decimal:
+    return (Decimal(part) * 100 / whole).quantize(Decimal("0.1")) if whole else Decimal(0)
+
+
+def hazards_found(where: Where, on: date) -> Decimal:
+    return Decimal(_hazards_found(where, on).count())
+
+
+def hazards_rectified(where: Where, on: date) -> Decimal:
+    return Decimal(_hazards_found(where, on).filter(closed_at__lte=_end(on)).count())
+
+
+def closing_rate(where: Where, on: date) -> Decimal:
+    found = _hazards_found(where, on)
+    return _rate(found.filter(closed_at__lte=_end(on)).count(), found.count())
+
+
+def major_listed(where: Where, on: date) -> Decimal:
+    cases = MajorHazardCase.objects.filter(subtree_q("region_path", where.region_path),
+                                           listed_at__gte=_start(where.since), listed_at__lte=_end(on))
+    return Decimal(cases.exclude(status=CaseStatus.REJECTED).count())
+
+
+def _units(where: Where, on: date):
+    units = Unit.objects.filter(subtree_q("region_path", where.region_path), created_at__lte=_end(on)).filter(
+        Q(deleted_at__isnull=True) | Q(deleted_at__gt=_end(on)))
+    if where.params.get("sector"):
+        units = units.filter(sector=where.params["sector"])
+    if where.params.get("classification"):
+        units = units.filter(**{where.params["classification"]: True})
+    return units
+
+
+def _inspected(where: Where, on: date):
+    return Inspection.objects.filter(status=InspectionStatus.COMPLETED, completed_at__gte=_start(where.since),
+                                     completed_at__lte=_end(on)).values("unit_id")
+
+
+def units_inspected(where: Where, on: date) -> Decimal:
+    return Decimal(_units(where, on).filter(pk__in=_inspected(where, on)).count())
+
+
+def units_inspected_share(where: Where, on: date) -> Decimal:
+    units = _units(where, on)
+    return _rate(units.filter(pk__in=_inspected(where, on)).count(), units.count())
+
+
+INDICATORS: dict[str, Indicator] = {i.code: i for i in [
+    Indicator("hazards_found", _("Hazards found"), False, ("sector", "category"), hazards_found),
+    Indicator("hazards_rectified", _("Hazards rectified"), False, ("sector", "category"), hazards_rectified),
+    Indicator("closing_rate", _("Hazard closing rate"), True, ("sector", "category"), closing_rate),
+    Indicator("major_listed", _("Major hazards listed for supervision"), False, (), major_listed),
+    Indicator("units_inspected", _("Units inspected"), False, ("sector", "classification"), units_inspected),
+    Indicator("units_inspected_share", _("Share of units inspected"), True, ("sector", "classification"),
+              units_inspected_share),
+]}
+
+
+def check_params(code: str, params: dict) -> dict:
+    """The parameters of indicator ``code``, checked; ValueError names the first bad one."""
+    indicator = INDICATORS.get(code)
+    if indicator is None:
+        raise ValueError(f"unknown indicator {code!r}")
+    clean = {}
+    for key, value in (params or {}).items():
+        if key not in indicator.params:
+            raise ValueError(f"indicator {code} takes no parameter {key!r}")
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"{key} must be a non-empty string")
+        allowed = PARAMS[key]
+        if (key == "category" and not categories.exists(value)) or (allowed is not None and value not in allowed):
+            raise ValueError(f"unknown {key} {value!r}")
+        clean[key] = value
+    return clean
+
+
+def value(code: str, region_path: str, since: date, on: date, params: dict | None = None) -> Decimal:
+    return INDICATORS[code].compute(Where(region_path, since, check_params(code, params or {})), on)
