@@ -25,6 +25,8 @@ router.register("reports", hazards_api.ReportViewSet, basename="report")
 router.register("campaigns", campaigns_api.CampaignViewSet, basename="campaign")
 router.register("tasks", campaigns_api.TaskViewSet, basename="task")
 router.register("targets", campaigns_api.TargetViewSet, basename="target")
+router.register("measures", campaigns_api.MeasureViewSet, basename="measure")
+router.register("accountability", campaigns_api.AccountabilityViewSet, basename="accountability")
 router.register("progress-reports", campaigns_api.ProgressReportViewSet, basename="progress-report")
 
 urlpatterns = [

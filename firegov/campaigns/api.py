@@ -14,7 +14,9 @@ from rest_framework.response import Response
 from firegov.campaigns import indicators as indicator_registry
 from firegov.campaigns import services
 from firegov.campaigns.models import (
+    Accountability,
     Campaign,
+    Measure,
     Milestone,
     Phase,
     ProgressReport,
@@ -42,7 +44,7 @@ class CampaignSerializer(serializers.ModelSerializer):
     class Meta:
         model = Campaign
         fields = ["id", "name", "kind", "issuer", "region", "region_path", "starts_on", "ends_on", "description",
-                  "public", "status", "parent", "phases"]
+                  "public", "status", "parent", "phases", "hazard_categories", "hazard_sources"]
         read_only_fields = ["region_path", "status", "parent"]
 
 
@@ -118,6 +120,11 @@ class ProgressRowSerializer(serializers.Serializer):
     targets = TargetStatusSerializer(many=True)
 
 
+HazardCountSerializer = inline_serializer("HazardCounts", {
+    "found": serializers.IntegerField(), "rectified": serializers.IntegerField(),
+    "overdue": serializers.IntegerField(), "major": serializers.IntegerField()})
+
+
 class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet):
     queryset = Campaign.objects.all()
     serializer_class = CampaignSerializer
@@ -151,7 +158,22 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         on = serializers.DateField().to_internal_value(on) if on else None
         return Response(ProgressRowSerializer(services.tree(campaign, on), many=True).data)
 
-
+    @extend_schema(responses={200: inline_serializer("CampaignHazards", {
+        "totals": HazardCountSerializer,
+        "by_region": serializers.ListField(child=serializers.DictField()),
+        "by_sector": serializers.ListField(child=serializers.DictField())})})
+    @action(detail=True, methods=["get"])
+    def hazards(self, request, pk=None):
+        """The campaign's hazard list counted: found / rectified / overdue / major, in all, by
+        subdivision and by sector (the hazards the user may see)."""
+        summary = services.hazard_summary(request.user, self.get_object())
+        empty = dict.fromkeys(("found", "rectified", "overdue", "major"), 0)
+        return Response({
+            "totals": summary["totals"],
+            "by_region": [{"region": region.pk, "name": region.name, **(row or empty)}
+                          for region, row in summary["by_region"]],
+            "by_sector": [{**row, "label": str(row["label"])} for row in summary["by_sector"]],
+        })
 class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet):
     queryset = Task.objects.all()
     serializer_class = TaskSerializer
@@ -272,3 +294,83 @@ class TargetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         data = dict(incoming.validated_data)
         value = call(services.report_target_value, request.user, target, data, data.pop("evidence", None))
         return Response(TargetValueSerializer(value).data, status=201)
+
+
+class MeasureSerializer(serializers.ModelSerializer):
+    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all())
+    task = serializers.PrimaryKeyRelatedField(queryset=Task.objects.all(), required=False, allow_null=True)
+    owner = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all())
+    document_sha256 = serializers.CharField(source="document.sha256", read_only=True, default=None)
+
+    class Meta:
+        model = Measure
+        fields = ["id", "campaign", "task", "title", "kind", "owner", "status", "due_on", "issued_on", "in_force_on",
+                  "document_number", "document_sha256", "added_later"]
+        read_only_fields = ["status", "issued_on", "in_force_on", "document_number", "added_later"]
+
+
+class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet):
+    """The measures list (措施清单): regulations, policies, mechanisms and standards of a campaign."""
+
+    queryset = Measure.objects.all()
+    serializer_class = MeasureSerializer
+    resource = "campaigns.campaign"
+    filterset_fields = ["campaign", "owner", "status", "kind"]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def base_queryset(self):
+        return Measure.objects.select_related("document")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        campaign = get_object_or_404(scope(self.request.user, Campaign.objects.all()), pk=data.pop("campaign").pk)
+        serializer.instance = call(services.add_measure, self.request.user, campaign, data)
+
+    @extend_schema(request=inline_serializer("MeasureStep", {
+        "on": serializers.DateField(required=False), "document_number": serializers.CharField(required=False),
+        "document": serializers.FileField(required=False)}), responses={200: MeasureSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def advance(self, request, pk=None):
+        """Drafting → issued (document number, date, file) → in force (date); 409 once in force."""
+        measure = call(services.advance_measure, request.user, self.get_object(), request.data,
+                       request.FILES.get("document"))
+        return Response(MeasureSerializer(measure).data)
+
+
+class AccountabilitySerializer(serializers.ModelSerializer):
+    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all())
+    agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all())
+    tasks = serializers.PrimaryKeyRelatedField(queryset=Task.objects.all(), many=True, required=False)
+
+    class Meta:
+        model = Accountability
+        fields = ["id", "campaign", "agency", "kind", "on", "reason", "tasks", "follow_up_due", "follow_up",
+                  "followed_up_on"]
+        read_only_fields = ["follow_up", "followed_up_on"]
+        extra_kwargs = {"on": {"required": False}}
+
+
+class AccountabilityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                            ScopedViewSet):
+    """Warnings and interviews of lagging agencies (推进不力), and their follow-up."""
+
+    queryset = Accountability.objects.all()
+    serializer_class = AccountabilitySerializer
+    resource = "campaigns.campaign"
+    filterset_fields = ["campaign", "agency", "kind"]
+
+    def base_queryset(self):
+        return Accountability.objects.prefetch_related("tasks")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        campaign = get_object_or_404(scope(self.request.user, Campaign.objects.all()), pk=data.pop("campaign").pk)
+        serializer.instance = call(services.hold_to_account, self.request.user, campaign, data)
+
+    @extend_schema(request=inline_serializer("FollowUp", {
+        "follow_up": serializers.CharField(), "on": serializers.DateField(required=False)}),
+        responses={200: AccountabilitySerializer})
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated], url_path="follow-up")
+    def follow_up(self, request, pk=None):
+        record = call(services.record_follow_up, request.user, self.get_object(), request.data)
+        return Response(AccountabilitySerializer(record).data)

@@ -19,3 +19,5 @@ class CampaignsConfig(AppConfig):
         auditlog.register(models.ProgressReport)
         auditlog.register(models.Target)
         auditlog.register(models.TargetValue)
+        auditlog.register(models.Measure)
+        auditlog.register(models.Accountability, m2m_fields={"tasks"})

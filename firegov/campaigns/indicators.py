@@ -57,22 +57,22 @@ class Indicator:
     compute: Callable[[Where, date], Decimal]
 
 
-def _end(day: date) -> datetime:
+def day_end(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.max))
 
 
-def _start(day: date) -> datetime:
+def day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _hazards_found(where: Where, on: date):
     hazards = Hazard.objects.filter(subtree_q("region_path", where.region_path),
-                                    found_at__gte=_start(where.since), found_at__lte=_end(on))
+                                    found_at__gte=day_start(where.since), found_at__lte=day_end(on))
     if where.params.get("sector"):
         hazards = hazards.filter(sector=where.params["sector"])
     if where.params.get("category"):
         hazards = hazards.filter(category=where.params["category"])
-    invalidated = HazardEvent.objects.filter(action="invalidate", at__lte=_end(on)).values("hazard_id")
+    invalidated = HazardEvent.objects.filter(action="invalidate", at__lte=day_end(on)).values("hazard_id")
     return hazards.exclude(pk__in=invalidated)
 
 
@@ -85,23 +85,23 @@ def hazards_found(where: Where, on: date) -> Decimal:
 
 
 def hazards_rectified(where: Where, on: date) -> Decimal:
-    return Decimal(_hazards_found(where, on).filter(closed_at__lte=_end(on)).count())
+    return Decimal(_hazards_found(where, on).filter(closed_at__lte=day_end(on)).count())
 
 
 def closing_rate(where: Where, on: date) -> Decimal:
     found = _hazards_found(where, on)
-    return _rate(found.filter(closed_at__lte=_end(on)).count(), found.count())
+    return _rate(found.filter(closed_at__lte=day_end(on)).count(), found.count())
 
 
 def major_listed(where: Where, on: date) -> Decimal:
     cases = MajorHazardCase.objects.filter(subtree_q("region_path", where.region_path),
-                                           listed_at__gte=_start(where.since), listed_at__lte=_end(on))
+                                           listed_at__gte=day_start(where.since), listed_at__lte=day_end(on))
     return Decimal(cases.exclude(status=CaseStatus.REJECTED).count())
 
 
 def _units(where: Where, on: date):
-    units = Unit.objects.filter(subtree_q("region_path", where.region_path), created_at__lte=_end(on)).filter(
-        Q(deleted_at__isnull=True) | Q(deleted_at__gt=_end(on)))
+    units = Unit.objects.filter(subtree_q("region_path", where.region_path), created_at__lte=day_end(on)).filter(
+        Q(deleted_at__isnull=True) | Q(deleted_at__gt=day_end(on)))
     if where.params.get("sector"):
         units = units.filter(sector=where.params["sector"])
     if where.params.get("classification"):
@@ -110,8 +110,8 @@ def _units(where: Where, on: date):
 
 
 def _inspected(where: Where, on: date):
-    return Inspection.objects.filter(status=InspectionStatus.COMPLETED, completed_at__gte=_start(where.since),
-                                     completed_at__lte=_end(on)).values("unit_id")
+    return Inspection.objects.filter(status=InspectionStatus.COMPLETED, completed_at__gte=day_start(where.since),
+                                     completed_at__lte=day_end(on)).values("unit_id")
 
 
 def units_inspected(where: Where, on: date) -> Decimal:

@@ -49,6 +49,10 @@ class Campaign(models.Model):
                               default=CampaignStatus.ACTIVE)
     parent = models.ForeignKey("self", verbose_name=_("derived from"), null=True, blank=True,
                                on_delete=models.PROTECT, related_name="derived")
+    # The campaign's hazard list (隐患清单): hazards of its region found within its period, of these
+    # categories and sources (all when empty).
+    hazard_categories = models.JSONField(_("hazard categories"), default=list, blank=True)
+    hazard_sources = models.JSONField(_("hazard sources"), default=list, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -278,3 +282,81 @@ class TargetValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.value} @ {self.on}"
+
+
+class MeasureKind(models.TextChoices):
+    REGULATION = "regulation", _("Regulation")
+    POLICY = "policy", _("Policy")
+    MECHANISM = "mechanism", _("Mechanism")
+    STANDARD = "standard", _("Standard")
+
+
+class MeasureStatus(models.TextChoices):
+    DRAFTING = "drafting", _("Drafting")
+    ISSUED = "issued", _("Issued")
+    IN_FORCE = "in_force", _("In force")
+
+
+class Measure(models.Model):
+    """An institutional measure of the campaign (措施清单: 制度措施): a regulation, policy, mechanism or
+    standard with its owner, from drafting to issued to in force, and its document."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="measures")
+    task = models.ForeignKey(Task, verbose_name=_("task"), null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="measures")
+    title = models.CharField(_("title"), max_length=300)
+    kind = models.CharField(_("kind"), max_length=12, choices=MeasureKind.choices)
+    owner = models.ForeignKey(Agency, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="measures")
+    status = models.CharField(_("status"), max_length=10, choices=MeasureStatus.choices, default=MeasureStatus.DRAFTING)
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    issued_on = models.DateField(_("issued on"), null=True, blank=True)
+    in_force_on = models.DateField(_("in force from"), null=True, blank=True)
+    document_number = models.CharField(_("document number"), max_length=60, blank=True)
+    document = models.ForeignKey("core.Attachment", verbose_name=_("document"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    added_later = models.BooleanField(_("added during the campaign"), default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    SCOPE = ScopeSpec(region_field="campaign__region_path", with_ancestors=True, agency_fields=("owner",))
+
+    class Meta:
+        ordering = ["campaign", "id"]
+        verbose_name = _("measure")
+        verbose_name_plural = _("measures")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AccountabilityKind(models.TextChoices):
+    WARNING = "warning", _("Warning")
+    INTERVIEW = "interview", _("Interview")
+    NOTICE = "notice", _("Circulated criticism")
+
+
+class Accountability(models.Model):
+    """A warning or interview of an agency that is behind (推进不力), linked to the tasks concerned,
+    with the follow-up it owes."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="accountability")
+    agency = models.ForeignKey(Agency, verbose_name=_("agency held to account"), on_delete=models.PROTECT,
+                               related_name="+")
+    kind = models.CharField(_("kind"), max_length=10, choices=AccountabilityKind.choices)
+    on = models.DateField(_("date"))
+    reason = models.TextField(_("reason"))
+    tasks = models.ManyToManyField(Task, verbose_name=_("tasks"), blank=True, related_name="accountability")
+    follow_up_due = models.DateField(_("follow-up due"), null=True, blank=True)
+    follow_up = models.TextField(_("follow-up"), blank=True)
+    followed_up_on = models.DateField(_("followed up on"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    SCOPE = ScopeSpec(region_field="campaign__region_path", with_ancestors=True, agency_fields=("agency",))
+
+    class Meta:
+        ordering = ["campaign", "-on", "id"]
+        verbose_name = _("accountability record")
+        verbose_name_plural = _("accountability records")
+
+    def __str__(self) -> str:
+        return f"{self.agency} {self.get_kind_display()}"

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,10 +20,15 @@ from django.utils.translation import gettext_lazy
 from firegov.campaigns import indicators
 from firegov.campaigns.lifecycle import EDITABLE, REPORT_TRANSITIONS
 from firegov.campaigns.models import (
+    Accountability,
+    AccountabilityKind,
     Campaign,
     CampaignKind,
     CampaignStatus,
     Direction,
+    Measure,
+    MeasureKind,
+    MeasureStatus,
     Milestone,
     Phase,
     ProgressReport,
@@ -35,10 +41,13 @@ from firegov.campaigns.models import (
 )
 from firegov.core.attachments import UploadRejected
 from firegov.core.attachments import store as store_attachment
-from firegov.core.lifecycle import check
-from firegov.core.models import Agency, AgencyKind, Region
+from firegov.core.lifecycle import TransitionError, check
+from firegov.core.models import Agency, AgencyKind, Region, Sector
 from firegov.core.roles import can
-from firegov.core.scoping import require_visible, scope
+from firegov.core.scoping import require_visible, scope, subtree_q
+from firegov.core.views import by_child_region
+from firegov.hazards import categories
+from firegov.hazards.models import Hazard, HazardSource, HazardStatus, Severity, overdue_q
 from firegov.kernels import rollup
 from firegov.kernels.periods import Period, period_of
 
@@ -122,8 +131,10 @@ def create_campaign(user, data: dict, phases: list[dict] | None = None) -> Campa
     starts, ends = _date(data.get("starts_on"), "starts_on"), _date(data.get("ends_on"), "ends_on")
     if ends < starts:
         raise ValidationError({"ends_on": _("The end comes before the start.")})
+    hazard_categories, hazard_sources = _check_hazard_filters(data)
     with transaction.atomic():
         campaign = Campaign.objects.create(
+            hazard_categories=hazard_categories, hazard_sources=hazard_sources,
             name=_text(data, "name", 200), kind=kind, issuer=issuer, region=region,
             starts_on=starts, ends_on=ends, description=_text(data, "description", 5000, required=False),
             public=bool(data.get("public")), created_by=user,
@@ -223,7 +234,8 @@ def derive(user, parent: Campaign, region: Region | int | None = None, name: str
         child = Campaign.objects.create(
             name=name or f"{parent.name}（{region.name}）", kind=parent.kind, issuer=agency, region=region,
             starts_on=parent.starts_on, ends_on=parent.ends_on, description=parent.description, public=parent.public,
-            parent=parent, created_by=user,
+            parent=parent, created_by=user, hazard_categories=parent.hazard_categories,
+            hazard_sources=parent.hazard_sources,
         )
         for phase in parent.phases.all():
             Phase.objects.create(campaign=child, name=phase.name, starts_on=phase.starts_on, ends_on=phase.ends_on)
@@ -443,6 +455,138 @@ def target_status(target: Target, on: date) -> dict:
     now = achieved(target, on)
     return {"target": target, "achieved": now, "next": upcoming, "missed": missed,
             "met": _meets(target, now, upcoming[1]) if upcoming else not missed}
+
+
+# --------------------------------------------------------------------------- the hazard list
+
+def _check_hazard_filters(data: dict) -> tuple[list[str], list[str]]:
+    chosen = list(data.get("hazard_categories") or [])
+    unknown = [c for c in chosen if not isinstance(c, str) or not categories.exists(c)]
+    if unknown:
+        raise ValidationError({"hazard_categories": _("Unknown hazard category: %(codes)s") % {"codes": unknown}})
+    sources = list(data.get("hazard_sources") or [])
+    if any(source not in HazardSource.values for source in sources):
+        raise ValidationError({"hazard_sources": _("Unknown hazard source.")})
+    return chosen, sources
+
+
+def campaign_hazards(campaign: Campaign):
+    """The campaign's hazard list (隐患清单): hazards of its region found within its period, of its
+    categories and sources when it names some."""
+    hazards = Hazard.objects.filter(subtree_q("region_path", campaign.region_path),
+                                    found_at__gte=indicators.day_start(campaign.starts_on),
+                                    found_at__lte=indicators.day_end(campaign.ends_on))
+    if campaign.hazard_categories:
+        hazards = hazards.filter(category__in=campaign.hazard_categories)
+    if campaign.hazard_sources:
+        hazards = hazards.filter(source__in=campaign.hazard_sources)
+    return hazards
+
+
+def hazard_counts() -> dict:
+    return {
+        "found": Count("id", filter=~Q(status=HazardStatus.INVALID)),
+        "rectified": Count("id", filter=Q(closed_at__isnull=False)),
+        "overdue": Count("id", filter=overdue_q()),
+        "major": Count("id", filter=Q(severity=Severity.MAJOR)),
+    }
+
+
+def hazard_summary(user, campaign: Campaign) -> dict:
+    """The campaign's own counts of found / rectified / overdue / major hazards, in all, by
+    subdivision of its region and by sector, over the hazards the user may see."""
+    hazards = scope(user, campaign_hazards(campaign))
+    totals = hazards.aggregate(**hazard_counts())
+    by_region = by_child_region(user, hazards, root=campaign.region, **hazard_counts())
+    by_sector = list(hazards.values("sector").annotate(**hazard_counts()).order_by("sector"))
+    labels = dict(Sector.choices)
+    for row in by_sector:
+        row["label"] = labels.get(row["sector"], _("Other"))
+    return {"totals": totals, "by_region": by_region, "by_sector": by_sector}
+
+
+# --------------------------------------------------------------------------- measures and accountability
+
+MEASURE_ORDER = [MeasureStatus.DRAFTING, MeasureStatus.ISSUED, MeasureStatus.IN_FORCE]
+
+
+def add_measure(user, campaign: Campaign, data: dict) -> Measure:
+    """A measure of the campaign's measures list; one added once the campaign is under way is
+    marked as added later (动态更新)."""
+    require_visible(user, Campaign.objects.all(), campaign.pk)
+    _require_manager(user, campaign)
+    kind = data.get("kind")
+    if kind not in MeasureKind.values:
+        raise ValidationError({"kind": _("Choose the kind of measure.")})
+    task = data.get("task")
+    if task is not None and getattr(task, "campaign_id", None) != campaign.pk:
+        raise ValidationError({"task": _("The task belongs to another campaign.")})
+    return Measure.objects.create(
+        campaign=campaign, task=task, title=_text(data, "title", 300), kind=kind,
+        owner=_agency(data.get("owner"), "owner", campaign.region_path),
+        due_on=_date(data.get("due_on"), "due_on", required=False),
+        added_later=timezone.localdate() > campaign.starts_on,
+    )
+
+
+def advance_measure(user, measure: Measure, data: dict, document=None) -> Measure:
+    """Drafting → issued (with the document number and date) → in force (from a date)."""
+    require_visible(user, Measure.objects.all(), measure.pk)
+    if not (user.is_system_admin or user.agency_id in (measure.owner_id, measure.campaign.issuer_id)):
+        raise PermissionDenied(_("Only the owner or the issuing agency moves a measure on."))
+    position = MEASURE_ORDER.index(measure.status)
+    if position == len(MEASURE_ORDER) - 1:
+        raise TransitionError(_("The measure is already in force."))
+    with transaction.atomic():
+        measure = Measure.objects.select_for_update().get(pk=measure.pk)
+        target = MEASURE_ORDER[position + 1]
+        day = _date(data.get("on") or timezone.localdate(), "on")
+        if target == MeasureStatus.ISSUED:
+            measure.document_number = _text(data, "document_number", 60)
+            measure.issued_on = day
+            if document is not None:
+                try:
+                    measure.document = store_attachment(document, document.name, user, caption=measure.title)
+                except UploadRejected as exc:
+                    raise ValidationError({"document": str(exc)}) from None
+        else:
+            if day < measure.issued_on:
+                raise ValidationError({"on": _("A measure comes into force after it is issued.")})
+            measure.in_force_on = day
+        measure.status = target
+        measure.save()
+    return measure
+
+
+def hold_to_account(user, campaign: Campaign, data: dict) -> Accountability:
+    """Record a warning, interview or circulated criticism of a lagging agency (推进不力)."""
+    require_visible(user, Campaign.objects.all(), campaign.pk)
+    _require_manager(user, campaign)
+    kind = data.get("kind")
+    if kind not in AccountabilityKind.values:
+        raise ValidationError({"kind": _("Choose warning, interview or circulated criticism.")})
+    tasks = list(data.get("tasks") or [])
+    if any(getattr(t, "campaign_id", None) != campaign.pk for t in tasks):
+        raise ValidationError({"tasks": _("The task belongs to another campaign.")})
+    with transaction.atomic():
+        record = Accountability.objects.create(
+            campaign=campaign, agency=_agency(data.get("agency"), "agency", campaign.region_path), kind=kind,
+            on=_date(data.get("on") or timezone.localdate(), "on"), reason=_text(data, "reason", 5000),
+            follow_up_due=_date(data.get("follow_up_due"), "follow_up_due", required=False), created_by=user,
+        )
+        record.tasks.set(tasks)
+    return record
+
+
+def record_follow_up(user, record: Accountability, data: dict) -> Accountability:
+    """The agency held to account says what it did (整改落实情况)."""
+    require_visible(user, Accountability.objects.all(), record.pk)
+    if not (user.is_system_admin or user.agency_id in (record.agency_id, record.campaign.issuer_id)):
+        raise PermissionDenied(_("Only the agency held to account or the issuing agency records the follow-up."))
+    record.follow_up = _text(data, "follow_up", 5000)
+    record.followed_up_on = _date(data.get("on") or timezone.localdate(), "on")
+    record.save(update_fields=["follow_up", "followed_up_on"])
+    return record
 
 
 # --------------------------------------------------------------------------- progress and lagging

@@ -34,16 +34,33 @@ def _day(value) -> date | None:
 def campaign_detail(request, pk):
     require_can(request.user, "view", "campaigns.campaign")
     campaign = get_object_or_404(scope(request.user, Campaign.objects.select_related("issuer", "region")), pk=pk)
-    on = _day(request.GET.get("on"))
-    rows = services.tree(campaign, on)
-    visible = set(scope(request.user, Task.objects.filter(campaign=campaign)).values_list("pk", flat=True))
-    rows = [row for row in rows if row["task"].pk in visible]
-    counts = {colour: sum(1 for r in rows if r["judgement"].colour == colour) for colour in ("red", "yellow", "green")}
-    derived = scope(request.user, campaign.derived.select_related("region"))
-    return render(request, "campaigns/campaign_detail.html", {
-        "campaign": campaign, "rows": rows, "on": on, "counts": counts, "derived": derived,
-        "phases": campaign.phases.all(), "can_derive": can(request.user, "add", "campaigns.campaign"),
-    })
+    tab = request.GET.get("tab", "tasks")
+    context = {"campaign": campaign, "tab": tab, "phases": campaign.phases.all(),
+               "derived": scope(request.user, campaign.derived.select_related("region")),
+               "may_derive": _may_derive(request.user, campaign)}
+    if tab == "hazards":
+        context["hazards"] = services.hazard_summary(request.user, campaign)
+    elif tab == "measures":
+        context["measures"] = scope(request.user, campaign.measures.select_related("owner", "document"))
+    elif tab == "accountability":
+        context["records"] = scope(request.user, campaign.accountability.select_related("agency")
+                                   .prefetch_related("tasks"))
+    else:
+        on = _day(request.GET.get("on"))
+        visible = set(scope(request.user, Task.objects.filter(campaign=campaign)).values_list("pk", flat=True))
+        rows = [row for row in services.tree(campaign, on) if row["task"].pk in visible]
+        context.update(rows=rows, on=on, counts={
+            colour: sum(1 for r in rows if r["judgement"].colour == colour) for colour in ("red", "yellow", "green")})
+    return render(request, "campaigns/campaign_detail.html", context)
+
+
+def _may_derive(user, campaign: Campaign) -> bool:
+    """Whether the derive button is offered: a manager of an agency below the campaign's region
+    whose region has no lists of it yet (the service checks again)."""
+    agency = user.agency
+    return (can(user, "add", "campaigns.campaign") and agency is not None
+            and agency.region_path.startswith(campaign.region_path) and agency.region_path != campaign.region_path
+            and not campaign.derived.filter(region_id=agency.region_id).exists())
 
 
 @login_required

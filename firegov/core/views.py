@@ -89,11 +89,11 @@ def home(request):
     })
 
 
-def by_child_region(user, queryset, **aggregates) -> list[tuple[Region, dict | None]]:
-    """``aggregates`` of ``queryset`` (rows with a ``region_path``) for each subdivision of the user's
-    jurisdiction, in one GROUP BY over the children's code prefix (all children have paths of one
-    length); None for a child without rows."""
-    root = _jurisdiction_root(user)
+def by_child_region(user, queryset, root=None, **aggregates) -> list[tuple[Region, dict | None]]:
+    """``aggregates`` of ``queryset`` (rows with a ``region_path``) for each subdivision of ``root``
+    (default: the user's jurisdiction) that the user may see, in one GROUP BY over the children's
+    code prefix (all children have paths of one length); None for a child without rows."""
+    root = root or _jurisdiction_root(user)
     children = list(scope(user, Region.objects.filter(parent=root))) if root else []
     if not children:
         return []

@@ -1,0 +1,100 @@
+"""The campaign's hazard list, measures list and accountability records."""
+
+from __future__ import annotations
+
+import pytest
+
+from firegov.campaigns.models import Campaign
+from tests.campaigns.test_campaigns import YEAR, plan  # noqa: F401 - the fixture
+from tests.campaigns.test_targets import _hazard
+from tests.inspections.helpers import local, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_hazard_list_counts_what_the_campaign_names(city, plan, api_for):  # noqa: F811
+    campaign, *_ = plan
+    Campaign.objects.filter(pk=campaign.pk).update(hazard_categories=["blocked_exit"])
+    _hazard(city, city.xc_hotel, local(YEAR, 3, 2, 10), closed=local(YEAR, 4, 1, 9))
+    _hazard(city, city.xc_school, local(YEAR, 3, 5, 10))
+    _hazard(city, city.xc_school, local(YEAR, 3, 6, 10), category="extinguisher_missing")  # not this campaign's
+    _hazard(city, city.tz_restaurant, local(YEAR, 5, 3, 10), by=city.tengzhou)
+    _hazard(city, city.xc_hotel, local(YEAR - 1, 12, 30, 10))  # before the campaign
+    body = api_for(city.zhidui).get(f"/api/campaigns/{campaign.pk}/hazards/").json()
+    assert body["totals"] == {"found": 3, "rectified": 1, "overdue": 0, "major": 0}
+    regions = {row["name"]: row["found"] for row in body["by_region"]}
+    assert regions == {"薛城区": 2, "滕州市": 1}
+    assert {row["sector"]: row["found"] for row in body["by_sector"]} == {"": 2, "education": 1}
+    county = api_for(city.xuecheng).get(f"/api/campaigns/{campaign.pk}/hazards/").json()
+    assert county["totals"]["found"] == 2  # the county inspector counts the hazards it may see
+    bad = api_for(city.zhidui).post("/api/campaigns/", {"name": "x", "starts_on": f"{YEAR}-01-01",
+                                                        "ends_on": f"{YEAR}-02-01", "hazard_categories": ["nope"]},
+                                    format="json")
+    assert bad.status_code == 400 and "hazard_categories" in bad.json()
+
+
+def test_measures_move_from_drafting_to_in_force(city, plan, api_for):  # noqa: F811
+    campaign, top, schools, *_ = plan
+    boss = api_for(city.zhidui)
+    made = boss.post("/api/measures/", {"campaign": campaign.pk, "task": schools.pk, "title": "学校消防安全管理规定",
+                                        "kind": "regulation", "owner": city.edu.pk}, format="json")
+    assert made.status_code == 201, made.content
+    measure = made.json()
+    assert measure["status"] == "drafting" and measure["added_later"] is True
+    owner = api_for(city.jiaoyu)
+    missing = owner.post(f"/api/measures/{measure['id']}/advance/", {"on": f"{YEAR}-05-01"}, format="multipart")
+    assert missing.status_code == 400 and "document_number" in missing.json()
+    issued = owner.post(f"/api/measures/{measure['id']}/advance/", {
+        "on": f"{YEAR}-05-01", "document_number": "枣教发〔2026〕12号", "document": upload("规定.jpg")},
+        format="multipart")
+    assert issued.status_code == 200 and issued.json()["status"] == "issued"
+    assert len(issued.json()["document_sha256"]) == 64
+    early = owner.post(f"/api/measures/{measure['id']}/advance/", {"on": f"{YEAR}-04-01"}, format="multipart")
+    assert early.status_code == 400
+    in_force = owner.post(f"/api/measures/{measure['id']}/advance/", {"on": f"{YEAR}-06-01"}, format="multipart")
+    assert in_force.json()["status"] == "in_force" and in_force.json()["in_force_on"] == f"{YEAR}-06-01"
+    again = owner.post(f"/api/measures/{measure['id']}/advance/", {}, format="multipart")
+    assert again.status_code == 409
+
+
+def test_lagging_agencies_are_held_to_account_and_answer(city, plan, api_for):  # noqa: F811
+    campaign, top, schools, lanes, hospitals = plan
+    boss = api_for(city.zhidui)
+    record = boss.post("/api/accountability/", {"campaign": campaign.pk, "agency": city.health.pk,
+                                                "kind": "interview", "reason": "医院消防安全整治推进不力",
+                                                "tasks": [hospitals.pk], "follow_up_due": f"{YEAR}-12-15"},
+                       format="json")
+    assert record.status_code == 201, record.content
+    record = record.json()
+    assert api_for(city.xc_supervisor).post("/api/accountability/", {
+        "campaign": campaign.pk, "agency": city.health.pk, "kind": "warning", "reason": "x"},
+        format="json").status_code == 403  # only the issuing agency holds to account
+    assert api_for(city.jiaoyu).get(f"/api/accountability/{record['id']}/").status_code == 404  # not its record
+    answer = api_for(city.xc_jiaoyu).post(f"/api/accountability/{record['id']}/follow-up/",
+                                          {"follow_up": "x"}, format="json")
+    assert answer.status_code == 404
+    boss.post(f"/api/accountability/{record['id']}/follow-up/", {"follow_up": "已约谈整改", "on": f"{YEAR}-11-01"},
+              format="json")
+    listed = boss.get("/api/accountability/", {"campaign": campaign.pk}).json()["results"]
+    assert listed[0]["follow_up"] == "已约谈整改" and listed[0]["tasks"] == [hospitals.pk]
+
+
+def test_the_campaign_tabs(city, plan, api_for, client):  # noqa: F811
+    campaign, top, schools, lanes, hospitals = plan
+    api_for(city.zhidui).post("/api/measures/", {"campaign": campaign.pk, "title": "消防车通道管理办法",
+                                                 "kind": "policy", "owner": city.detachment.pk}, format="json")
+    api_for(city.zhidui).post("/api/accountability/", {"campaign": campaign.pk, "agency": city.health.pk,
+                                                       "kind": "warning", "reason": "医院整治滞后"}, format="json")
+    _hazard(city, city.xc_hotel, local(YEAR, 3, 2, 10))
+    client.force_login(city.zhidui)
+    assert "消防车通道管理办法" in client.get(f"/campaigns/{campaign.pk}/", {"tab": "measures"}).content.decode()
+    assert "医院整治滞后" in client.get(f"/campaigns/{campaign.pk}/", {"tab": "accountability"}).content.decode()
+    hazards = client.get(f"/campaigns/{campaign.pk}/", {"tab": "hazards"})
+    assert hazards.context["hazards"]["totals"]["found"] == 1 and "薛城区" in hazards.content.decode()
+    client.force_login(city.xc_supervisor)
+    page = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert f"/campaigns/{campaign.pk}/derive/" in page
+    assert client.post(f"/campaigns/{campaign.pk}/derive/").status_code == 302
+    assert f"/campaigns/{campaign.pk}/derive/" not in client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    client.force_login(city.tengzhou)  # an inspector may not derive, even where no lists exist yet
+    assert f"/campaigns/{campaign.pk}/derive/" not in client.get(f"/campaigns/{campaign.pk}/").content.decode()
