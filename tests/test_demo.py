@@ -39,6 +39,7 @@ ACCOUNTS = {
     "xuecheng_dd": (Role.BRIGADE_SUPERVISOR, "薛城区消防救援大队"),
     "tengzhou": (Role.INSPECTOR, "滕州市消防救援大队"),
     "tengzhou2": (Role.INSPECTOR, "滕州市消防救援大队"),
+    "tengzhou_dd": (Role.BRIGADE_SUPERVISOR, "滕州市消防救援大队"),
     "jiaoyu": (Role.DEPARTMENT_OFFICER, "枣庄市教育局"),
     "danwei": (Role.UNIT_MANAGER, None),
     "jiankong": (Role.MONITORING_OPERATOR, "枣庄市消防救援支队"),
@@ -256,3 +257,24 @@ def test_a_year_of_history_follows_the_lifecycle_tables(demo_with_history):
     drawn = Draw.objects.filter(state="drawn")
     assert drawn.exists() and all(draws.verify(d)["ok"] for d in drawn)
     assert Inspection.objects.filter(kind="random", published_at__isnull=False).exists()
+
+
+def test_the_demo_campaigns(demo_with_history):
+    from firegov.campaigns import services
+    from firegov.campaigns.lifecycle import REPORT_TRANSITIONS
+    from firegov.campaigns.models import Campaign, ProgressReport, ReportEvent
+
+    plan = Campaign.objects.get(kind="multi_year", parent=None)
+    assert plan.tasks.filter(parent=None).count() == 7  # seven major items
+    assert {c.region.name for c in plan.derived.all()} == {"薛城区", "滕州市"}
+    assert plan.tasks.filter(added_later=True).count() == 1
+    assert Campaign.objects.filter(kind="winter_spring").count() == 1
+    assert demo_with_history["progress_reports"] == ProgressReport.objects.count() > 500
+    for event in ReportEvent.objects.all():
+        assert event.from_status in REPORT_TRANSITIONS[event.action].sources
+    for report in ProgressReport.objects.filter(status="accepted")[:50]:
+        assert report.events.order_by("at", "id").last().to_status == "accepted"
+    rows = services.tree(plan)
+    colours = {row["judgement"].colour for row in rows}
+    assert {"green", "yellow"} <= colours and 0 < sum(row["progress"] for row in rows)
+    assert plan.measures.filter(status="in_force").exists() and plan.accountability.exists()

@@ -211,7 +211,12 @@ def counterpart(agency: Agency, region: Region) -> Agency:
     candidates = Agency.objects.filter(kind=kind, region=region)
     if agency.sector:
         candidates = candidates.filter(sector=agency.sector)
-    return candidates.order_by("id").first() or agency
+    found = candidates.order_by("id").first()
+    if found is None and not _inside(region.path, agency.region_path):
+        # An agency of another county (a street office): one of its kind within the region instead.
+        found = (Agency.objects.filter(subtree_q("region_path", region.path), kind=kind, sector=agency.sector)
+                 .order_by("region_path", "id").first())
+    return found or agency
 
 
 def derive(user, parent: Campaign, region: Region | int | None = None, name: str = "") -> Campaign:
@@ -534,11 +539,11 @@ def advance_measure(user, measure: Measure, data: dict, document=None) -> Measur
     require_visible(user, Measure.objects.all(), measure.pk)
     if not (user.is_system_admin or user.agency_id in (measure.owner_id, measure.campaign.issuer_id)):
         raise PermissionDenied(_("Only the owner or the issuing agency moves a measure on."))
-    position = MEASURE_ORDER.index(measure.status)
-    if position == len(MEASURE_ORDER) - 1:
-        raise TransitionError(_("The measure is already in force."))
     with transaction.atomic():
         measure = Measure.objects.select_for_update().get(pk=measure.pk)
+        position = MEASURE_ORDER.index(measure.status)
+        if position == len(MEASURE_ORDER) - 1:
+            raise TransitionError(_("The measure is already in force."))
         target = MEASURE_ORDER[position + 1]
         day = _date(data.get("on") or timezone.localdate(), "on")
         if target == MeasureStatus.ISSUED:
@@ -619,8 +624,10 @@ def tree(campaign: Campaign, on: date | None = None) -> list[dict]:
     for row in accepted:
         if row["agency_id"] == lead_of.get(row["task_id"]):
             reported[row["task_id"]] = float(row["percent"])  # the latest period wins (ordered)
-    last_period = period_of(on, "month").previous().key
-    reports_in = set(ProgressReport.objects.filter(task__campaign__in=family, period=last_period)
+    last_period = period_of(on, "month").previous()
+    # A report is due for last month only when the campaign was running then.
+    reports_due = campaign.starts_on <= last_period.end and last_period.start <= campaign.ends_on
+    reports_in = set(ProgressReport.objects.filter(task__campaign__in=family, period=last_period.key)
                      .exclude(status=ReportStatus.DRAFT).values_list("task_id", flat=True))
     nodes = {
         t.pk: rollup.Node(
@@ -638,7 +645,7 @@ def tree(campaign: Campaign, on: date | None = None) -> list[dict]:
     rows = []
     for task in sorted((t for t in tasks if t.campaign_id == campaign.pk), key=lambda t: t.sort_key):
         leaf = task.pk not in has_children and not copies.get(task.pk)
-        missing = leaf and on > campaign.starts_on and task.pk not in reports_in and task.status == TaskStatus.OPEN
+        missing = reports_due and leaf and task.pk not in reports_in and task.status == TaskStatus.OPEN
         targets = [target_status(t, on) for t in targets_of.get(task.pk, [])]
         missed = tuple(m for status in targets for m in status["missed"])
         judgement = rollup.judge(nodes[task.pk], values[task.pk], on, report_missing=missing, targets_missed=missed)

@@ -22,8 +22,10 @@ from django.db import transaction
 from django.utils import timezone
 from faker import Faker
 
+from firegov.campaigns.models import Campaign, ProgressReport, Task
 from firegov.core.models import LEVEL_DIGITS, Agency, AgencyKind, Deadline, Region, RegionLevel, Role, User
 from firegov.demo import DATA_FILE, DEMO_PASSWORD
+from firegov.demo.campaigns import load_campaigns
 from firegov.demo.history import load_history
 from firegov.hazards.models import Hazard, MajorHazardCase, PublicReport
 from firegov.inspections.models import Draw, Inspection
@@ -939,6 +941,9 @@ def counts() -> dict:
         "micro_stations": MicroFireStation.objects.filter(region_path__startswith=CITY_PATH).count(),
         "inspections": Inspection.objects.filter(region_path__startswith=CITY_PATH).count(),
         "draws": Draw.objects.filter(region_path__startswith=CITY_PATH).count(),
+        "campaigns": Campaign.objects.filter(region_path__startswith=CITY_PATH).count(),
+        "campaign_tasks": Task.objects.filter(campaign__region_path__startswith=CITY_PATH).count(),
+        "progress_reports": ProgressReport.objects.filter(task__campaign__region_path__startswith=CITY_PATH).count(),
         "hazards": Hazard.objects.filter(region_path__startswith=CITY_PATH).count(),
         "open_hazards": Hazard.objects.filter(region_path__startswith=CITY_PATH,
                                               status__in=["reported", "confirmed", "ordered", "rectifying",
@@ -989,6 +994,9 @@ def load_demo(stdout=None, units: int = 2000, seed: int = 2026, history: bool = 
             # audit entry per generated row would only triple the load time.
             with disable_auditlog():
                 load_history(rng, fake, agencies, [u for u, _s in created], now)
+        _say(stdout, "建立专项行动清单 / building the campaigns' lists …")
+        with set_actor(admin):
+            load_campaigns(rng, agencies, now, progress=history)
     result = {"loaded": True, **counts(), "seconds": round(time.monotonic() - started, 1)}
     _say(stdout, "演示城市（枣庄市）加载完成 / demo city loaded:")
     for key, value in result.items():
@@ -1007,6 +1015,7 @@ def _create_users(stdout, fake: Faker, agencies: dict, tree: dict) -> None:
     _user(stdout, "xuecheng_dd", Role.BRIGADE_SUPERVISOR, xuecheng, fake)
     _user(stdout, "tengzhou", Role.INSPECTOR, agencies["brigades"]["370481"], fake)
     _user(stdout, "tengzhou2", Role.INSPECTOR, agencies["brigades"]["370481"], fake)
+    _user(stdout, "tengzhou_dd", Role.BRIGADE_SUPERVISOR, agencies["brigades"]["370481"], fake)
     _user(stdout, "jiaoyu", Role.DEPARTMENT_OFFICER, agencies["departments"][("education", None)], fake)
     _user(stdout, "danwei", Role.UNIT_MANAGER, None, fake)
     _user(stdout, "jiankong", Role.MONITORING_OPERATOR, agencies["detachment"], fake)

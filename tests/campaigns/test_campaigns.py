@@ -156,3 +156,15 @@ def test_the_pages(city, plan, client, api_for):
     client.force_login(city.tengzhou)
     assert client.get(f"/campaigns/tasks/{schools.pk}/").status_code == 200  # sees the city's plan
     assert 'name="percent"' not in client.get(f"/campaigns/tasks/{schools.pk}/").content.decode()
+
+
+def test_no_report_is_missing_before_the_campaigns_first_full_month(city, api_for):
+    today = timezone.localdate()
+    api = api_for(city.zhidui)
+    campaign = api.post("/api/campaigns/", {"name": "冬春火灾防控", "starts_on": today.replace(day=1).isoformat(),
+                                            "ends_on": (today + timedelta(days=120)).isoformat()},
+                        format="json").json()
+    api.post("/api/tasks/", {"campaign": campaign["id"], "title": "人员密集场所排查", "lead": city.detachment.pk},
+             format="json")
+    row = api.get(f"/api/campaigns/{campaign['id']}/progress/").json()[0]
+    assert not any("未报送" in reason or "missing" in reason for reason in row["reasons"]), row

@@ -98,3 +98,15 @@ def test_the_campaign_tabs(city, plan, api_for, client):  # noqa: F811
     assert f"/campaigns/{campaign.pk}/derive/" not in client.get(f"/campaigns/{campaign.pk}/").content.decode()
     client.force_login(city.tengzhou)  # an inspector may not derive, even where no lists exist yet
     assert f"/campaigns/{campaign.pk}/derive/" not in client.get(f"/campaigns/{campaign.pk}/").content.decode()
+
+
+def test_advancing_a_measure_reads_its_current_status(city, plan):  # noqa: F811
+    """A caller holding an older copy of the measure still moves it one step from where it is."""
+    from firegov.campaigns import services
+
+    campaign, *_ = plan
+    measure = services.add_measure(city.zhidui, campaign, {"title": "联合执法机制", "kind": "mechanism",
+                                                           "owner": city.detachment})
+    services.advance_measure(city.zhidui, measure, {"on": f"{YEAR}-03-01", "document_number": "枣消〔2026〕1号"})
+    moved = services.advance_measure(city.zhidui, measure, {"on": f"{YEAR}-04-01"})  # the same, older copy
+    assert moved.status == "in_force" and moved.document_number == "枣消〔2026〕1号"

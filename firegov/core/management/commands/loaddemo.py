@@ -23,6 +23,6 @@ class Command(BaseCommand):
                            history=not options["no_history"])
         if result.get("loaded"):
             self.stdout.write(self.style.SUCCESS(
-                f"演示账号 admin、zhidui、xuecheng、xuecheng_dd、tengzhou、jiaoyu、danwei、jiankong、wangge，"
+                f"演示账号 admin、zhidui、xuecheng、xuecheng_dd、tengzhou、tengzhou_dd、jiaoyu、danwei、jiankong、wangge，"
                 f"密码 {DEMO_PASSWORD} / demo accounts as listed, password {DEMO_PASSWORD}"
             ))
