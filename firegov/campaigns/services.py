@@ -675,3 +675,37 @@ def reason_text(code: str, facts: dict) -> str:
 def visible_campaigns(user):
     return scope(user, Campaign.objects.all())
 
+
+
+# --------------------------------------------------------------------------- ranking (清单式晾晒)
+
+def _overall(rows: list[dict]) -> float:
+    """A list's completion: its top-level tasks' progress weighted by their weights."""
+    top = [r for r in rows if r["task"].parent_id is None and r["task"].status != TaskStatus.CANCELLED]
+    total = sum(float(r["task"].weight) for r in top)
+    return round(sum(r["progress"] * float(r["task"].weight) for r in top) / total, 1) if total else 0.0
+
+
+def ranking(campaign: Campaign, on: date | None = None) -> dict:
+    """Who is ahead and who is behind (清单式晾晒): the campaign's completion; each lead agency's
+    mean progress over the leaf tasks it leads in the campaign's lists and the derived ones, with
+    its red tasks; each derived list's completion by region. Best first."""
+    lists = [campaign, *Campaign.objects.filter(parent=campaign).select_related("region")]
+    trees = {c.pk: tree(c, on) for c in lists}
+    by_agency: dict[int, dict] = {}
+    for rows in trees.values():
+        parents = {r["task"].parent_id for r in rows}
+        for row in rows:
+            task = row["task"]
+            if task.pk in parents or task.status == TaskStatus.CANCELLED:
+                continue
+            entry = by_agency.setdefault(task.lead_id, {"agency": task.lead, "tasks": 0, "sum": 0.0, "red": 0})
+            entry["tasks"] += 1
+            entry["sum"] += row["progress"]
+            entry["red"] += row["judgement"].colour == "red"
+    agencies = sorted(({**e, "progress": round(e["sum"] / e["tasks"], 1)} for e in by_agency.values()),
+                      key=lambda e: (-e["progress"], e["red"], e["agency"].name))
+    regions = sorted(({"campaign": c, "region": c.region, "progress": _overall(trees[c.pk]),
+                       "red": sum(r["judgement"].colour == "red" for r in trees[c.pk])} for c in lists[1:]),
+                     key=lambda e: (-e["progress"], e["red"]))
+    return {"overall": _overall(trees[campaign.pk]), "agencies": agencies, "regions": regions}

@@ -9,4 +9,6 @@ urlpatterns = [
     path("campaigns/<int:pk>/", views.campaign_detail, name="detail"),
     path("campaigns/<int:pk>/derive/", views.campaign_derive, name="derive"),
     path("campaigns/tasks/<int:pk>/", views.task_detail, name="task"),
+    path("public/campaigns/", views.public_campaigns, name="public-list"),
+    path("public/campaigns/<int:pk>/", views.public_board, name="public-board"),
 ]

@@ -99,3 +99,15 @@ def task_detail(request, pk):
         "milestones": task.milestones.all(), "cooperating": task.cooperating.all(),
         "targets": [services.target_status(t, timezone.localdate()) for t in task.targets.all()],
     })
+
+
+def public_campaigns(request):
+    """Campaigns their issuers made public, for anyone (清单式晾晒)."""
+    campaigns = Campaign.objects.filter(public=True, parent=None).select_related("issuer", "region")
+    return render(request, "campaigns/public_list.html", {"campaigns": campaigns})
+
+
+def public_board(request, pk):
+    """The public ranking board of a campaign: no login; 404 unless the campaign is public."""
+    campaign = get_object_or_404(Campaign.objects.filter(public=True, parent=None).select_related("issuer"), pk=pk)
+    return render(request, "campaigns/public_board.html", {"campaign": campaign, "board": services.ranking(campaign)})

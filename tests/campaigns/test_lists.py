@@ -110,3 +110,39 @@ def test_advancing_a_measure_reads_its_current_status(city, plan):  # noqa: F811
     services.advance_measure(city.zhidui, measure, {"on": f"{YEAR}-03-01", "document_number": "枣消〔2026〕1号"})
     moved = services.advance_measure(city.zhidui, measure, {"on": f"{YEAR}-04-01"})  # the same, older copy
     assert moved.status == "in_force" and moved.document_number == "枣消〔2026〕1号"
+
+
+def _report(api_for, user, task, percent, accept_by):
+    api = api_for(user)
+    report = api.post("/api/progress-reports/", {"task": task.pk, "period": f"{YEAR}-10", "done": "推进",
+                                                 "percent": percent}, format="json").json()["id"]
+    api.post(f"/api/progress-reports/{report}/transition/", {"action": "submit"}, format="json")
+    answer = api_for(accept_by).post(f"/api/progress-reports/{report}/transition/", {"action": "accept"},
+                                     format="json")
+    assert answer.status_code == 200, answer.content
+
+
+def test_the_public_board_ranks_agencies_and_regions(city, plan, api_for, client):  # noqa: F811
+    from firegov.campaigns import services
+    from firegov.campaigns.models import Task
+
+    campaign, top, schools, lanes, hospitals = plan
+    county = Campaign.objects.get(pk=api_for(city.xc_supervisor).post(
+        f"/api/campaigns/{campaign.pk}/derive/", {}, format="json").json()["id"])
+    _report(api_for, city.xc_jiaoyu, Task.objects.get(campaign=county, code="1.1"), 80, city.xc_supervisor)
+    board = services.ranking(campaign)
+    leaders = {e["agency"]: e["progress"] for e in board["agencies"][:2]}
+    assert leaders == {city.xc_edu: 80.0, city.edu: 80.0}  # the city bureau's task is as far as its copy
+    assert [e["region"].name for e in board["regions"]] == ["薛城区"]
+    # the county list: 1 = (1.1 at 80 + 1.2 at 0) / 2 = 40, and 2 at 0; the two top items weigh the same
+    assert board["regions"][0]["progress"] == 20.0
+    assert board["overall"] == 20.0  # the city's tasks are as far as their (one) county copy
+
+    assert client.get(f"/public/campaigns/{campaign.pk}/").status_code == 404  # not public yet
+    Campaign.objects.filter(pk=campaign.pk).update(public=True)
+    page = client.get(f"/public/campaigns/{campaign.pk}/")  # no login
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "薛城区教育和体育局" in html and "80.0%" in html
+    assert campaign.name in client.get("/public/campaigns/").content.decode()
+    assert client.get(f"/public/campaigns/{county.pk}/").status_code == 404  # boards are per campaign
