@@ -5,14 +5,15 @@ officer sees the tasks it leads or cooperates on and its own reports."""
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from firegov.campaigns import documents, services
 from firegov.campaigns import indicators as indicator_registry
-from firegov.campaigns import services
 from firegov.campaigns.models import (
     Accountability,
     Campaign,
@@ -25,9 +26,11 @@ from firegov.campaigns.models import (
     TargetValue,
     Task,
 )
+from firegov.campaigns.views import CONTENT_TYPES, document_response
 from firegov.core.api import ScopedViewSet, call
 from firegov.core.models import Agency, Region
 from firegov.core.scoping import scope
+from firegov.kernels.periods import Period
 
 
 class PhaseSerializer(serializers.ModelSerializer):
@@ -174,6 +177,29 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
                           for region, row in summary["by_region"]],
             "by_sector": [{**row, "label": str(row["label"])} for row in summary["by_sector"]],
         })
+    @extend_schema(parameters=[OpenApiParameter("period", str, required=True, description="YYYY-MM")],
+                   responses={(200, CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path="dispatch")
+    def dispatch_sheet(self, request, pk=None):  # not "dispatch": that name is APIView's
+        """The monthly dispatch sheet (.xlsx) of a month, as the month ended."""
+        return self._document("dispatch")
+
+    @extend_schema(parameters=[OpenApiParameter("period", str, required=True, description="YYYY-Qn")],
+                   responses={(200, CONTENT_TYPES["docx"]): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def bulletin(self, request, pk=None):
+        """The quarterly bulletin (.docx) of a quarter, as the quarter ended."""
+        return self._document("bulletin")
+
+    def _document(self, kind):
+        campaign = self.get_object()
+        try:
+            data, name = documents.generate(campaign, kind, Period.parse(self.request.query_params.get("period", "")))
+        except ValueError as exc:
+            raise serializers.ValidationError({"period": [str(exc)]}) from None
+        return document_response(data, name)
+
+
 class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet):
     queryset = Task.objects.all()
     serializer_class = TaskSerializer

@@ -127,6 +127,7 @@ class Task(models.Model):
     weight = models.DecimalField(_("weight"), max_digits=6, decimal_places=2, default=Decimal(1),
                                  validators=[MinValueValidator(Decimal("0.01"))])
     status = models.CharField(_("status"), max_length=12, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    status_on = models.DateField(_("status since"), null=True, blank=True)  # done or cancelled on this day
     source = models.ForeignKey("self", verbose_name=_("copied from"), null=True, blank=True,
                                on_delete=models.PROTECT, related_name="copies")
     added_later = models.BooleanField(_("added during the campaign"), default=False)
@@ -360,3 +361,21 @@ class Accountability(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency} {self.get_kind_display()}"
+
+
+class CampaignDocument(models.Model):
+    """A dispatch sheet or bulletin stored by the periodic job (its file is evidence: SHA-256)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("kind"), max_length=10, choices=[("dispatch", _("Dispatch sheet")),
+                                                               ("bulletin", _("Bulletin"))])
+    period = models.CharField(_("period"), max_length=10)
+    file = models.ForeignKey("core.Attachment", on_delete=models.PROTECT, related_name="+")
+    generated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["campaign", "-period", "kind"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "kind", "period"], name="one_document_a_period")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.period}"

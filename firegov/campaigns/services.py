@@ -23,6 +23,7 @@ from firegov.campaigns.models import (
     Accountability,
     AccountabilityKind,
     Campaign,
+    CampaignDocument,
     CampaignKind,
     CampaignStatus,
     Direction,
@@ -272,7 +273,8 @@ def set_task_status(user, task: Task, status: str) -> Task:
     if status not in TaskStatus.values:
         raise ValidationError({"status": _("Unknown status.")})
     task.status = status
-    task.save(update_fields=["status"])
+    task.status_on = None if status == TaskStatus.OPEN else timezone.localdate()
+    task.save(update_fields=["status", "status_on"])
     return task
 
 
@@ -605,6 +607,13 @@ def _family(campaign: Campaign) -> list[int]:
     return ids
 
 
+def _status_by(task: Task, on: date) -> str:
+    """The task's status on ``on``: done or cancelled only from the day it became so."""
+    if task.status != TaskStatus.OPEN and task.status_on is not None and task.status_on > on:
+        return TaskStatus.OPEN
+    return task.status
+
+
 def tree(campaign: Campaign, on: date | None = None) -> list[dict]:
     """The campaign's tasks in tree order with their progress and judgement on ``on`` (today by
     default): copies in derived lists count towards the tasks they came from. Reproducible for a
@@ -631,7 +640,8 @@ def tree(campaign: Campaign, on: date | None = None) -> list[dict]:
                      .exclude(status=ReportStatus.DRAFT).values_list("task_id", flat=True))
     nodes = {
         t.pk: rollup.Node(
-            t.pk, t.parent_id, float(t.weight), t.status == TaskStatus.DONE, t.status == TaskStatus.CANCELLED,
+            t.pk, t.parent_id, float(t.weight), _status_by(t, on) == TaskStatus.DONE,
+            _status_by(t, on) == TaskStatus.CANCELLED,
             reported.get(t.pk), tuple(copies.get(t.pk, ())), t.starts_on or campaign.starts_on,
             t.due_on or campaign.ends_on,
             tuple((m.due_on, m.done_on) for m in t.milestones.all()),
@@ -645,7 +655,7 @@ def tree(campaign: Campaign, on: date | None = None) -> list[dict]:
     rows = []
     for task in sorted((t for t in tasks if t.campaign_id == campaign.pk), key=lambda t: t.sort_key):
         leaf = task.pk not in has_children and not copies.get(task.pk)
-        missing = reports_due and leaf and task.pk not in reports_in and task.status == TaskStatus.OPEN
+        missing = reports_due and leaf and task.pk not in reports_in and _status_by(task, on) == TaskStatus.OPEN
         targets = [target_status(t, on) for t in targets_of.get(task.pk, [])]
         missed = tuple(m for status in targets for m in status["missed"])
         judgement = rollup.judge(nodes[task.pk], values[task.pk], on, report_missing=missing, targets_missed=missed)
@@ -689,16 +699,19 @@ def _overall(rows: list[dict]) -> float:
 def ranking(campaign: Campaign, on: date | None = None) -> dict:
     """Who is ahead and who is behind (清单式晾晒): the campaign's completion; each lead agency's
     mean progress over the leaf tasks it leads in the campaign's lists and the derived ones, with
-    its red tasks; each derived list's completion by region. Best first."""
+    its red tasks; each derived list's completion by region. Best first. Also the rows of each
+    list (``trees``) and the leaf rows the agencies are ranked on (``leaves``)."""
     lists = [campaign, *Campaign.objects.filter(parent=campaign).select_related("region")]
     trees = {c.pk: tree(c, on) for c in lists}
     by_agency: dict[int, dict] = {}
+    leaves = []
     for rows in trees.values():
         parents = {r["task"].parent_id for r in rows}
         for row in rows:
             task = row["task"]
             if task.pk in parents or task.status == TaskStatus.CANCELLED:
                 continue
+            leaves.append(row)
             entry = by_agency.setdefault(task.lead_id, {"agency": task.lead, "tasks": 0, "sum": 0.0, "red": 0})
             entry["tasks"] += 1
             entry["sum"] += row["progress"]
@@ -708,4 +721,35 @@ def ranking(campaign: Campaign, on: date | None = None) -> dict:
     regions = sorted(({"campaign": c, "region": c.region, "progress": _overall(trees[c.pk]),
                        "red": sum(r["judgement"].colour == "red" for r in trees[c.pk])} for c in lists[1:]),
                      key=lambda e: (-e["progress"], e["red"]))
-    return {"overall": _overall(trees[campaign.pk]), "agencies": agencies, "regions": regions}
+    return {"overall": _overall(trees[campaign.pk]), "agencies": agencies, "regions": regions, "trees": trees,
+            "leaves": leaves}
+
+
+def store_periodic_documents(today: date | None = None) -> int:
+    """Store last month's dispatch sheet of every campaign running then, and at the start of a
+    quarter last quarter's bulletin; a document already stored for its period is kept. Returns
+    how many were stored."""
+    import io
+
+    from firegov.campaigns import documents
+
+    today = today or timezone.localdate()
+    month = period_of(today, "month").previous()
+    wanted = [("dispatch", month)]
+    if today.month in (1, 4, 7, 10):
+        wanted.append(("bulletin", period_of(today, "quarter").previous()))
+    stored = 0
+    for campaign in Campaign.objects.exclude(status=CampaignStatus.DRAFT):
+        for kind, period in wanted:
+            if period.end < campaign.starts_on or period.start > campaign.ends_on:
+                continue
+            if CampaignDocument.objects.filter(campaign=campaign, kind=kind, period=period.key).exists():
+                continue
+            data, name = documents.generate(campaign, kind, period)
+            upload = io.BytesIO(data)
+            upload.name = name
+            with transaction.atomic():
+                attachment = store_attachment(upload, name, None, caption=name)
+                CampaignDocument.objects.create(campaign=campaign, kind=kind, period=period.key, file=attachment)
+            stored += 1
+    return stored

@@ -4,16 +4,20 @@ progress and red / yellow / green against the schedule (挂图作战), as of any
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from firegov.campaigns import services
+from firegov.campaigns import documents, services
 from firegov.campaigns.models import Campaign, ProgressReport, Task
+from firegov.core.attachments import open_stored
 from firegov.core.roles import can
 from firegov.core.scoping import scope
 from firegov.core.views import attempt, paginate, require_can
+from firegov.kernels.periods import Period, period_of
 
 
 @login_required
@@ -42,6 +46,11 @@ def campaign_detail(request, pk):
         context["hazards"] = services.hazard_summary(request.user, campaign)
     elif tab == "measures":
         context["measures"] = scope(request.user, campaign.measures.select_related("owner", "document"))
+    elif tab == "documents":
+        today = timezone.localdate()
+        context.update(stored=campaign.documents.select_related("file"),
+                       last_month=period_of(today, "month").previous().key,
+                       last_quarter=period_of(today, "quarter").previous().key)
     elif tab == "accountability":
         context["records"] = scope(request.user, campaign.accountability.select_related("agency")
                                    .prefetch_related("tasks"))
@@ -111,3 +120,34 @@ def public_board(request, pk):
     """The public ranking board of a campaign: no login; 404 unless the campaign is public."""
     campaign = get_object_or_404(Campaign.objects.filter(public=True, parent=None).select_related("issuer"), pk=pk)
     return render(request, "campaigns/public_board.html", {"campaign": campaign, "board": services.ranking(campaign)})
+
+
+CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+def document_response(data: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=CONTENT_TYPES[name.rsplit(".", 1)[1]])
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+@login_required
+def campaign_document(request, pk, kind):
+    """A dispatch sheet (?period=YYYY-MM) or bulletin (?period=YYYY-Qn), generated for that period."""
+    require_can(request.user, "view", "campaigns.campaign")
+    campaign = get_object_or_404(scope(request.user, Campaign.objects.all()), pk=pk)
+    try:
+        data, name = documents.generate(campaign, kind, Period.parse(request.GET.get("period", "")))
+    except ValueError as exc:
+        return HttpResponseBadRequest(str(exc))
+    return document_response(data, name)
+
+
+@login_required
+def stored_document(request, pk, document):
+    require_can(request.user, "view", "campaigns.campaign")
+    campaign = get_object_or_404(scope(request.user, Campaign.objects.all()), pk=pk)
+    stored = get_object_or_404(campaign.documents.select_related("file"), pk=document)
+    return FileResponse(open_stored(stored.file), as_attachment=True, filename=stored.file.original_name,
+                        content_type=stored.file.mime_type)

@@ -168,3 +168,14 @@ def test_no_report_is_missing_before_the_campaigns_first_full_month(city, api_fo
              format="json")
     row = api.get(f"/api/campaigns/{campaign['id']}/progress/").json()[0]
     assert not any("未报送" in reason or "missing" in reason for reason in row["reasons"]), row
+
+
+def test_a_task_done_counts_as_done_only_from_that_day(city, plan, api_for):
+    campaign, top, schools, lanes, hospitals = plan
+    api = api_for(city.zhidui)
+    assert api.post(f"/api/tasks/{hospitals.pk}/status/", {"status": "done"}, format="json").status_code == 200
+    today = timezone.localdate()
+    now = {r["code"]: r["progress"] for r in api.get(f"/api/campaigns/{campaign.pk}/progress/").json()}
+    before = {r["code"]: r["progress"] for r in api.get(
+        f"/api/campaigns/{campaign.pk}/progress/", {"on": (today - timedelta(days=1)).isoformat()}).json()}
+    assert now["2"] == 100.0 and before["2"] == 0.0

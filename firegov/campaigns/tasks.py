@@ -1,0 +1,13 @@
+"""Periodic work of campaigns: last month's dispatch sheets and last quarter's bulletins (Huey)."""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from firegov.campaigns import services
+
+
+@db_periodic_task(crontab(minute="10", hour="1", day="1"))
+def monthly_documents():
+    """On the first of each month: every running campaign's dispatch sheet of the month before,
+    and at the start of a quarter its bulletin of the quarter before."""
+    return services.store_periodic_documents()

@@ -1,0 +1,74 @@
+"""The dispatch sheet and the bulletin, opened back and checked against the data."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+
+from firegov.campaigns import services
+from firegov.campaigns.models import Campaign, CampaignDocument, Task
+from tests.campaigns.test_campaigns import YEAR, plan  # noqa: F401 - the fixture
+from tests.campaigns.test_lists import _report
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reported(city, plan, api_for):  # noqa: F811
+    campaign, *_ = plan
+    county = Campaign.objects.get(pk=api_for(city.xc_supervisor).post(
+        f"/api/campaigns/{campaign.pk}/derive/", {}, format="json").json()["id"])
+    _report(api_for, city.xc_jiaoyu, Task.objects.get(campaign=county, code="1.1"), 60, city.xc_supervisor)
+    return campaign, county
+
+
+def test_the_dispatch_sheet(city, reported, api_for):
+    campaign, county = reported
+    response = api_for(city.zhidui).get(f"/api/campaigns/{campaign.pk}/dispatch/", {"period": f"{YEAR}-12"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
+    book = load_workbook(io.BytesIO(response.content))
+    tasks = book.worksheets[0]
+    rows = {row[0]: row for row in tasks.iter_rows(min_row=4, values_only=True)}
+    assert set(rows) == {"1", "1.1", "1.2", "2"}
+    assert rows["1.1"][5] == 60.0 and rows["1"][5] == 30.0  # the county's copy, rolled up
+    assert rows["1.1"][2] == "枣庄市教育局"
+    ranking = list(book.worksheets[1].iter_rows(min_row=2, values_only=True))
+    assert {ranking[0][1], ranking[1][1]} == {"枣庄市教育局", "薛城区教育和体育局"} and ranking[0][3] == 60.0
+    hazards = {row[0]: row for row in book.worksheets[2].iter_rows(min_row=2, values_only=True)}
+    assert set(hazards) == {"薛城区", "滕州市"}
+    bad = api_for(city.zhidui).get(f"/api/campaigns/{campaign.pk}/dispatch/", {"period": f"{YEAR}-Q3"})
+    assert bad.status_code == 400
+
+
+def test_the_bulletin_is_reproducible_for_a_past_quarter(city, reported, client):
+    campaign, county = reported
+    client.force_login(city.zhidui)
+    q4 = client.get(f"/campaigns/{campaign.pk}/bulletin.file", {"period": f"{YEAR}-Q4"})
+    assert q4.status_code == 200
+    text = "\n".join(p.text for p in Document(io.BytesIO(q4.content)).paragraphs)
+    assert "15.0%" in text  # the top items: 1 at 30 (1.1 at 60, 1.2 at 0) and 2 at 0, equal weights
+    assert text.count("1.2 ") == 2  # named laggards: the leaf tasks behind, once per list
+    doc = Document(io.BytesIO(q4.content))
+    regions = doc.tables[0]
+    assert [c.text for c in regions.rows[1].cells][:2] == ["1", "薛城区"]
+    agencies = [[c.text for c in row.cells] for row in doc.tables[1].rows[1:]]
+    assert {agencies[0][1], agencies[1][1]} == {"枣庄市教育局", "薛城区教育和体育局"}
+    assert len(doc.inline_shapes) == 2  # the two charts
+    q3 = [client.get(f"/campaigns/{campaign.pk}/bulletin.file", {"period": f"{YEAR}-Q3"}).content for _ in range(2)]
+    first, again = (Document(io.BytesIO(data)) for data in q3)
+    assert [p.text for p in first.paragraphs] == [p.text for p in again.paragraphs]
+    assert "0.0%" in first.tables[1].rows[1].cells[3].text  # accepted after the quarter: not counted then
+
+
+def test_the_monthly_job_stores_each_document_once(city, reported):
+    campaign, county = reported
+    assert services.store_periodic_documents(date(YEAR, 10, 1)) == 4  # Sept sheets and Q3 bulletins, both lists
+    assert services.store_periodic_documents(date(YEAR, 10, 1)) == 0
+    stored = CampaignDocument.objects.get(campaign=campaign, kind="bulletin")
+    assert stored.period == f"{YEAR}-Q3" and len(stored.file.sha256) == 64
+    assert services.store_periodic_documents(date(YEAR, 11, 1)) == 2  # October's sheets only
