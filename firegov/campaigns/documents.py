@@ -42,13 +42,12 @@ def _as_of(campaign: Campaign, period: Period) -> date:
 
 def _hazards_by_region(campaign: Campaign, on: date) -> list[dict]:
     """Hazards found and rectified since the campaign began, by subdivision of its region, on ``on``."""
-    rows = []
-    for region in Region.objects.filter(parent=campaign.region).order_by("path"):
-        found = indicators.value("hazards_found", region.path, campaign.starts_on, on)
-        rectified = indicators.value("hazards_rectified", region.path, campaign.starts_on, on)
-        rows.append({"region": region, "found": int(found), "rectified": int(rectified),
-                     "rate": indicators.value("closing_rate", region.path, campaign.starts_on, on)})
-    return rows
+    regions = list(Region.objects.filter(parent=campaign.region).order_by("path"))
+    if not regions:
+        return []
+    counted = indicators.hazards_by_subdivision(campaign.region_path, len(regions[0].path), campaign.starts_on, on)
+    empty = {"found": 0, "rectified": 0, "rate": 0}
+    return [{"region": region, **counted.get(region.path, empty)} for region in regions]
 
 
 def _reports_of(campaign: Campaign, period: Period) -> dict[int, ProgressReport]:
@@ -167,15 +166,8 @@ def bulletin(campaign: Campaign, period: Period) -> bytes:
     board = services.ranking(campaign, on)
     rows = board["trees"][campaign.pk]
     colours = {c: sum(1 for r in rows if r["judgement"].colour == c) for c in ("red", "yellow", "green")}
-    since = max(campaign.starts_on, period.start)
-    in_quarter = {
-        "found": int(indicators.value("hazards_found", campaign.region_path, since, on)),
-        "rectified": int(indicators.value("hazards_rectified", campaign.region_path, since, on)),
-    }
-    total = {
-        "found": int(indicators.value("hazards_found", campaign.region_path, campaign.starts_on, on)),
-        "rate": indicators.value("closing_rate", campaign.region_path, campaign.starts_on, on),
-    }
+    in_quarter = indicators.hazard_counts(campaign.region_path, max(campaign.starts_on, period.start), on)
+    total = indicators.hazard_counts(campaign.region_path, campaign.starts_on, on)
     months = [Period("month", period.year, m) for m in range(period.start.month, period.end.month + 1)]
     due = ProgressReport.objects.filter(task__campaign__in=[campaign, *campaign.derived.all()],
                                         period__in=[m.key for m in months])

@@ -439,27 +439,27 @@ def _meets(target: Target, achieved: Decimal | None, goal: Decimal) -> bool:
     return achieved >= goal if target.direction == Direction.AT_LEAST else achieved <= goal
 
 
-def achieved(target: Target, on: date) -> Decimal | None:
+def achieved(target: Target, on: date, memo: dict | None = None) -> Decimal | None:
     """The target's value on ``on``: computed over the task's region since the campaign began, or
     the last value reported by hand up to that day (None when there is none)."""
     task = target.task
     if target.indicator:
-        return indicators.value(target.indicator, task.region_path, task.campaign.starts_on, on, target.params)
+        return indicators.value(target.indicator, task.region_path, task.campaign.starts_on, on, target.params, memo)
     last = target.values.filter(on__lte=on).order_by("-on", "-id").first()
     return last.value if last else None
 
 
-def target_status(target: Target, on: date) -> dict:
+def target_status(target: Target, on: date, memo: dict | None = None) -> dict:
     """What the target stands at on ``on``: the value, the next goal, and the goals missed by their date."""
     steps = [(date.fromisoformat(s["by"]), Decimal(s["value"])) for s in target.steps]
     missed = []
     for by, goal in steps:
         if by < on:
-            then = achieved(target, by)
+            then = achieved(target, by, memo)
             if not _meets(target, then, goal):
                 missed.append({"label": target.label, "by": by, "goal": goal, "achieved": then})
     upcoming = next(((by, goal) for by, goal in steps if by >= on), None)
-    now = achieved(target, on)
+    now = achieved(target, on, memo)
     return {"target": target, "achieved": now, "next": upcoming, "missed": missed,
             "met": _meets(target, now, upcoming[1]) if upcoming else not missed}
 
@@ -614,11 +614,12 @@ def _status_by(task: Task, on: date) -> str:
     return task.status
 
 
-def tree(campaign: Campaign, on: date | None = None) -> list[dict]:
+def tree(campaign: Campaign, on: date | None = None, memo: dict | None = None) -> list[dict]:
     """The campaign's tasks in tree order with their progress and judgement on ``on`` (today by
     default): copies in derived lists count towards the tasks they came from. Reproducible for a
     past day: only reports accepted by then count, and milestones done after it are not done."""
     on = on or timezone.localdate()
+    memo = {} if memo is None else memo  # indicator values asked more than once
     family = _family(campaign)
     tasks = list(Task.objects.filter(campaign__in=family).select_related("lead", "region").prefetch_related("milestones"))
     copies: dict[int, list[int]] = {}
@@ -656,7 +657,7 @@ def tree(campaign: Campaign, on: date | None = None) -> list[dict]:
     for task in sorted((t for t in tasks if t.campaign_id == campaign.pk), key=lambda t: t.sort_key):
         leaf = task.pk not in has_children and not copies.get(task.pk)
         missing = reports_due and leaf and task.pk not in reports_in and _status_by(task, on) == TaskStatus.OPEN
-        targets = [target_status(t, on) for t in targets_of.get(task.pk, [])]
+        targets = [target_status(t, on, memo) for t in targets_of.get(task.pk, [])]
         missed = tuple(m for status in targets for m in status["missed"])
         judgement = rollup.judge(nodes[task.pk], values[task.pk], on, report_missing=missing, targets_missed=missed)
         rows.append({"task": task, "progress": round(values[task.pk], 1), "judgement": judgement, "targets": targets,
@@ -702,7 +703,8 @@ def ranking(campaign: Campaign, on: date | None = None) -> dict:
     its red tasks; each derived list's completion by region. Best first. Also the rows of each
     list (``trees``) and the leaf rows the agencies are ranked on (``leaves``)."""
     lists = [campaign, *Campaign.objects.filter(parent=campaign).select_related("region")]
-    trees = {c.pk: tree(c, on) for c in lists}
+    memo: dict = {}
+    trees = {c.pk: tree(c, on, memo) for c in lists}
     by_agency: dict[int, dict] = {}
     leaves = []
     for rows in trees.values():
