@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from firegov.core.models import Agency, Region
 from firegov.core.scopespec import ScopeSpec
@@ -178,10 +179,10 @@ class Milestone(models.Model):
 
 
 class ReportStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    SUBMITTED = "submitted", _("Submitted")
-    ACCEPTED = "accepted", _("Accepted")
-    RETURNED = "returned", _("Returned")
+    DRAFT = "draft", pgettext_lazy("progress report", "Draft")
+    SUBMITTED = "submitted", pgettext_lazy("progress report", "Submitted")
+    ACCEPTED = "accepted", pgettext_lazy("progress report", "Accepted")
+    RETURNED = "returned", pgettext_lazy("progress report", "Returned")
 
 
 class ProgressReport(models.Model):
