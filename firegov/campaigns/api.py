@@ -54,8 +54,8 @@ class CampaignSerializer(serializers.ModelSerializer):
 class MilestoneSerializer(serializers.ModelSerializer):
     class Meta:
         model = Milestone
-        fields = ["title", "due_on", "done_on"]
-        read_only_fields = ["done_on"]
+        fields = ["id", "title", "due_on", "done_on"]
+        read_only_fields = ["id", "done_on"]
 
 
 class TaskSerializer(serializers.ModelSerializer):
@@ -217,6 +217,17 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             raise serializers.ValidationError({"campaign": ["unknown campaign"]})
         data["milestones"] = [dict(m) for m in data.get("milestones", [])]
         serializer.instance = call(services.add_task, self.request.user, campaign, data, parent)
+
+    @extend_schema(request=inline_serializer("MilestoneReached", {
+        "milestone": serializers.IntegerField(), "on": serializers.DateField(required=False)}),
+        responses={200: TaskSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def milestone(self, request, pk=None):
+        """Mark one of the task's milestones reached (the lead agency or the issuer)."""
+        task = self.get_object()
+        milestone = get_object_or_404(task.milestones, pk=request.data.get("milestone") or 0)
+        call(services.complete_milestone, request.user, milestone, request.data.get("on"))
+        return Response(TaskSerializer(task).data)
 
     @extend_schema(request=inline_serializer("TaskStatus", {"status": serializers.CharField()}),
                    responses={200: TaskSerializer})

@@ -10,7 +10,7 @@ class CampaignsConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from firegov.campaigns import models
+        from firegov.campaigns import models, services
 
         auditlog.register(models.Campaign, exclude_fields=["region_path"])
         auditlog.register(models.Phase)
@@ -21,3 +21,4 @@ class CampaignsConfig(AppConfig):
         auditlog.register(models.TargetValue)
         auditlog.register(models.Measure)
         auditlog.register(models.Accountability, m2m_fields={"tasks"})
+        services.connect()

@@ -7,7 +7,7 @@ TransitionError (409).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -40,10 +40,11 @@ from firegov.campaigns.models import (
     Task,
     TaskStatus,
 )
+from firegov.core import deadlines
 from firegov.core.attachments import UploadRejected
 from firegov.core.attachments import store as store_attachment
 from firegov.core.lifecycle import TransitionError, check
-from firegov.core.models import Agency, AgencyKind, Region, Sector
+from firegov.core.models import Agency, AgencyKind, Region, Role, Sector, User
 from firegov.core.roles import can
 from firegov.core.scoping import require_visible, scope, subtree_q
 from firegov.core.views import by_child_region
@@ -53,6 +54,22 @@ from firegov.kernels import rollup
 from firegov.kernels.periods import Period, period_of
 
 MAX_DEPTH = 6
+REPORT_DUE_DAY = 5  # a month's progress report is due on the 5th of the next month
+MILESTONE, REPORT, FOLLOW_UP = "milestone", "report", "follow-up"
+POLICIES = {
+    "campaign-milestone": ("专项行动时间节点 / Campaign milestone", [
+        {"offset_workdays": -3, "action": "remind", "audience": "lead"},
+        {"offset_minutes": 0, "action": "escalate", "audience": "issuer", "repeat_minutes": 7 * 24 * 60},
+    ]),
+    "campaign-report": ("推进情况报送 / Monthly progress report", [
+        {"offset_workdays": -2, "action": "remind", "audience": "lead"},
+        {"offset_minutes": 0, "action": "escalate", "audience": "issuer", "repeat_minutes": 3 * 24 * 60},
+    ]),
+    "campaign-follow-up": ("问责整改落实 / Accountability follow-up", [
+        {"offset_workdays": -3, "action": "remind", "audience": "agency"},
+        {"offset_minutes": 0, "action": "escalate", "audience": "issuer", "repeat_minutes": 7 * 24 * 60},
+    ]),
+}
 COLOURS = {"red": gettext_lazy("Red: lagging"), "yellow": gettext_lazy("Yellow: watch"),
            "green": gettext_lazy("Green: on schedule"), "grey": gettext_lazy("Cancelled")}
 
@@ -198,7 +215,7 @@ def add_task(user, campaign: Campaign, data: dict, parent: Task | None = None) -
         task.cooperating.set([a for a in cooperating if a.pk != lead.pk])
         for milestone in data.get("milestones") or []:
             when = _date(milestone.get("due_on"), "milestones")
-            Milestone.objects.create(task=task, title=_text(milestone, "title", 200), due_on=when)
+            register_milestone(Milestone.objects.create(task=task, title=_text(milestone, "title", 200), due_on=when))
     return task
 
 
@@ -259,7 +276,7 @@ def derive(user, parent: Campaign, region: Region | int | None = None, name: str
             )
             copy.cooperating.set({counterpart(a, region) for a in task.cooperating.all()} - {copy.lead})
             for milestone in task.milestones.all():
-                Milestone.objects.create(task=copy, title=milestone.title, due_on=milestone.due_on)
+                register_milestone(Milestone.objects.create(task=copy, title=milestone.title, due_on=milestone.due_on))
             for target in task.targets.all():  # computed targets then count over the lower region
                 Target.objects.create(task=copy, label=target.label, indicator=target.indicator, params=target.params,
                                       unit=target.unit, direction=target.direction, steps=target.steps)
@@ -347,6 +364,8 @@ def report_step(user, report: ProgressReport, action: str, data: dict | None = N
         report.status = step.target
         if action == "submit":
             report.submitted_at = now
+            if report.agency_id == report.task.lead_id:
+                deadlines.complete(report.task, f"{REPORT}:{report.period}")
         else:
             report.reviewed_by, report.reviewed_at = user, now
             report.comment = note
@@ -582,6 +601,9 @@ def hold_to_account(user, campaign: Campaign, data: dict) -> Accountability:
             follow_up_due=_date(data.get("follow_up_due"), "follow_up_due", required=False), created_by=user,
         )
         record.tasks.set(tasks)
+        if record.follow_up_due:
+            deadlines.register(record, FOLLOW_UP, f"{record.agency.name}：{record.get_kind_display()}整改落实",
+                               _end_of(record.follow_up_due), "campaign-follow-up")
     return record
 
 
@@ -592,7 +614,9 @@ def record_follow_up(user, record: Accountability, data: dict) -> Accountability
         raise PermissionDenied(_("Only the agency held to account or the issuing agency records the follow-up."))
     record.follow_up = _text(data, "follow_up", 5000)
     record.followed_up_on = _date(data.get("on") or timezone.localdate(), "on")
-    record.save(update_fields=["follow_up", "followed_up_on"])
+    with transaction.atomic():
+        record.save(update_fields=["follow_up", "followed_up_on"])
+        deadlines.complete(record, FOLLOW_UP)
     return record
 
 
@@ -755,3 +779,81 @@ def store_periodic_documents(today: date | None = None) -> int:
                 CampaignDocument.objects.create(campaign=campaign, kind=kind, period=period.key, file=attachment)
             stored += 1
     return stored
+
+
+# --------------------------------------------------------------------------- deadlines (the core engine)
+
+def _agency_users(agency):
+    return User.objects.filter(agency=agency, is_active=True) if agency else User.objects.none()
+
+
+def _issuer_users(campaign: Campaign):
+    return _agency_users(campaign.issuer).filter(role__in=[Role.DETACHMENT, Role.BRIGADE_SUPERVISOR])
+
+
+def milestone_audience(milestone: Milestone, audience: str):
+    task = milestone.task
+    return _agency_users(task.lead) if audience == "lead" else _issuer_users(task.campaign)
+
+
+def task_audience(task: Task, audience: str):
+    return _agency_users(task.lead) if audience == "lead" else _issuer_users(task.campaign)
+
+
+def accountability_audience(record: Accountability, audience: str):
+    return _agency_users(record.agency) if audience == "agency" else _issuer_users(record.campaign)
+
+
+def _end_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(17, 30)))
+
+
+def register_milestone(milestone: Milestone) -> None:
+    if milestone.done_on is None:
+        deadlines.register(milestone, MILESTONE, f"{milestone.task.code} {milestone.title}"[:200],
+                           _end_of(milestone.due_on), "campaign-milestone")
+
+
+def complete_milestone(user, milestone: Milestone, on: date | None = None) -> Milestone:
+    """The lead agency (or the issuer) says a milestone was reached; its deadline is done."""
+    task = milestone.task
+    require_visible(user, Task.objects.all(), task.pk)
+    if not (user.is_system_admin or user.agency_id in (task.lead_id, task.campaign.issuer_id)):
+        raise PermissionDenied(_("Only the lead agency or the issuing agency marks a milestone reached."))
+    milestone.done_on = _date(on or timezone.localdate(), "on")
+    if milestone.done_on > timezone.localdate():
+        raise ValidationError({"on": _("A milestone is reached today or earlier.")})
+    with transaction.atomic():
+        milestone.save(update_fields=["done_on"])
+        deadlines.complete(milestone, MILESTONE)
+    return milestone
+
+
+def register_report_deadlines(today: date | None = None) -> int:
+    """For every open leaf task of a running campaign: last month's report of its lead is due on
+    the 5th (the engine reminds the lead before and escalates to the issuer after). Called by the
+    monthly job; a report submitted completes its deadline. Returns how many were registered."""
+    today = today or timezone.localdate()
+    month = period_of(today, "month").previous()
+    due = _end_of(date(today.year, today.month, REPORT_DUE_DAY))
+    registered = 0
+    for campaign in Campaign.objects.filter(status=CampaignStatus.ACTIVE, starts_on__lte=month.end,
+                                            ends_on__gte=month.start):
+        tasks = campaign.tasks.filter(status=TaskStatus.OPEN, children__isnull=True, copies__isnull=True)
+        done = set(ProgressReport.objects.filter(task__campaign=campaign, period=month.key)
+                   .exclude(status=ReportStatus.DRAFT).values_list("task_id", "agency_id"))
+        for task in tasks.select_related("lead"):
+            if (task.pk, task.lead_id) in done:
+                continue
+            deadlines.register(task, f"{REPORT}:{month.key}", f"{task.code} {task.title}：{month.key} 推进情况"[:200],
+                               due, "campaign-report")
+            registered += 1
+    return registered
+
+
+def connect() -> None:
+    for code, (name, steps) in POLICIES.items():
+        deadlines.define_policy(code, name, steps)
+    deadlines.register_audience("campaigns.milestone", milestone_audience)
+    deadlines.register_audience("campaigns.task", task_audience)
+    deadlines.register_audience("campaigns.accountability", accountability_audience)

@@ -9,5 +9,6 @@ from firegov.campaigns import services
 @db_periodic_task(crontab(minute="10", hour="1", day="1"))
 def monthly_documents():
     """On the first of each month: every running campaign's dispatch sheet of the month before,
-    and at the start of a quarter its bulletin of the quarter before."""
-    return services.store_periodic_documents()
+    at the start of a quarter its bulletin of the quarter before, and the due days of last
+    month's progress reports (reminded and escalated by the deadline engine)."""
+    return {"documents": services.store_periodic_documents(), "report_deadlines": services.register_report_deadlines()}

@@ -93,6 +93,9 @@ def task_detail(request, pk):
         action = request.POST.get("action")
         if action == "save":
             _report, ok = attempt(request, services.save_report, request.user, task, request.POST)
+        elif action == "milestone":
+            milestone = get_object_or_404(task.milestones, pk=request.POST.get("milestone") or 0)
+            _milestone, ok = attempt(request, services.complete_milestone, request.user, milestone)
         elif action == "target":
             target = get_object_or_404(task.targets, pk=request.POST.get("target") or 0)
             _value, ok = attempt(request, services.report_target_value, request.user, target, request.POST,
@@ -105,6 +108,7 @@ def task_detail(request, pk):
     return render(request, "campaigns/task_detail.html", {
         "task": task, "reports": reports, "may_report": may_report,
         "may_review": request.user.is_system_admin or request.user.agency_id == task.campaign.issuer_id,
+        "may_mark": request.user.is_system_admin or request.user.agency_id in (task.lead_id, task.campaign.issuer_id),
         "milestones": task.milestones.all(), "cooperating": task.cooperating.all(),
         "targets": [services.target_status(t, timezone.localdate()) for t in task.targets.all()],
     })

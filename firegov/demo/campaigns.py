@@ -205,6 +205,8 @@ def load_campaigns(rng: random.Random, agencies: dict, now: datetime, progress: 
         services.add_task(zhidui, winter, {"title": title, "lead": _agency(lead, agencies),
                                            "cooperating": [_agency(c, agencies) for c in cooperating],
                                            "due_on": winter.ends_on})
+    for milestone in Milestone.objects.filter(task__campaign__in=[plan, *derived], done_on__isnull=True):
+        services.register_milestone(milestone)  # the engine reminds and escalates the open ones
     counts = {"campaigns": 2 + len(derived), "tasks": Task.objects.count(), "reports": 0}
     if progress:
         counts["reports"] = _progress(rng, [plan, *derived], agencies, today)
