@@ -346,7 +346,19 @@ class MeasureSerializer(serializers.ModelSerializer):
         read_only_fields = ["status", "issued_on", "in_force_on", "document_number", "added_later"]
 
 
-class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet):
+class CreatedInCampaign:
+    """Create through a campaign service, for a campaign of the user's scope (named in the body)."""
+
+    create_service = None
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        campaign = get_object_or_404(scope(self.request.user, Campaign.objects.all()), pk=data.pop("campaign").pk)
+        serializer.instance = call(self.create_service, self.request.user, campaign, data)
+
+
+class MeasureViewSet(CreatedInCampaign, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                     ScopedViewSet):
     """The measures list (措施清单): regulations, policies, mechanisms and standards of a campaign."""
 
     queryset = Measure.objects.all()
@@ -358,10 +370,7 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     def base_queryset(self):
         return Measure.objects.select_related("document")
 
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        campaign = get_object_or_404(scope(self.request.user, Campaign.objects.all()), pk=data.pop("campaign").pk)
-        serializer.instance = call(services.add_measure, self.request.user, campaign, data)
+    create_service = staticmethod(services.add_measure)
 
     @extend_schema(request=inline_serializer("MeasureStep", {
         "on": serializers.DateField(required=False), "document_number": serializers.CharField(required=False),
@@ -387,8 +396,8 @@ class AccountabilitySerializer(serializers.ModelSerializer):
         extra_kwargs = {"on": {"required": False}}
 
 
-class AccountabilityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                            ScopedViewSet):
+class AccountabilityViewSet(CreatedInCampaign, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                            mixins.CreateModelMixin, ScopedViewSet):
     """Warnings and interviews of lagging agencies (推进不力), and their follow-up."""
 
     queryset = Accountability.objects.all()
@@ -399,10 +408,7 @@ class AccountabilityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
     def base_queryset(self):
         return Accountability.objects.prefetch_related("tasks")
 
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        campaign = get_object_or_404(scope(self.request.user, Campaign.objects.all()), pk=data.pop("campaign").pk)
-        serializer.instance = call(services.hold_to_account, self.request.user, campaign, data)
+    create_service = staticmethod(services.hold_to_account)
 
     @extend_schema(request=inline_serializer("FollowUp", {
         "follow_up": serializers.CharField(), "on": serializers.DateField(required=False)}),

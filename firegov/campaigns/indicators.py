@@ -161,6 +161,8 @@ def check_params(code: str, params: dict) -> dict:
     indicator = INDICATORS.get(code)
     if indicator is None:
         raise ValueError(f"unknown indicator {code!r}")
+    if not isinstance(params or {}, dict):
+        raise ValueError("the parameters are an object of names and values")
     clean = {}
     for key, value in (params or {}).items():
         if key not in indicator.params:

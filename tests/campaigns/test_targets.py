@@ -73,6 +73,8 @@ def test_bad_indicator_parameters_are_refused():
         indicators.check_params("major_listed", {"sector": "education"})
     with pytest.raises(ValueError, match="unknown indicator"):
         indicators.check_params("happiness", {})
+    with pytest.raises(ValueError, match="object"):
+        indicators.check_params("hazards_found", ["sector", "education"])
 
 
 def test_a_missed_computed_target_turns_the_task_red(city, history, plan, api_for):  # noqa: F811
