@@ -72,3 +72,12 @@ def test_the_monthly_job_stores_each_document_once(city, reported):
     stored = CampaignDocument.objects.get(campaign=campaign, kind="bulletin")
     assert stored.period == f"{YEAR}-Q3" and len(stored.file.sha256) == 64
     assert services.store_periodic_documents(date(YEAR, 11, 1)) == 2  # October's sheets only
+
+
+def test_the_monthly_job_runs_through_huey_and_twice_changes_nothing(city, reported, settings):
+    from firegov.campaigns import tasks
+
+    first = tasks.monthly_documents.call_local()
+    assert first["documents"] >= 2 and first["report_deadlines"] >= 1  # last month's sheets, both lists
+    again = tasks.monthly_documents.call_local()
+    assert again["documents"] == 0
