@@ -176,17 +176,8 @@ def _next_code(campaign: Campaign, parent: Task | None) -> str:
     return f"{parent.code}.{last + 1}" if parent else str(last + 1)
 
 
-def add_task(user, campaign: Campaign, data: dict, parent: Task | None = None) -> Task:
-    """Add a task under ``parent`` (or at the top). Its code is the next number among its siblings.
-    A task added once the campaign is under way is marked as added later (动态更新)."""
-    require_visible(user, Campaign.objects.all(), campaign.pk)
-    _require_manager(user, campaign)
-    if campaign.status == CampaignStatus.CLOSED:
-        raise ValidationError(_("The campaign is closed."))
-    if parent is not None and parent.campaign_id != campaign.pk:
-        raise ValidationError({"parent": _("The parent task belongs to another campaign.")})
-    if parent is not None and parent.depth + 1 >= MAX_DEPTH:
-        raise ValidationError({"parent": _("Tasks nest at most %(n)d levels deep.") % {"n": MAX_DEPTH}})
+def _task_fields(campaign: Campaign, data: dict, parent: Task | None) -> tuple[dict, list[Agency]]:
+    """The checked fields of a task of ``campaign`` under ``parent``, and its cooperating agencies."""
     starts = _date(data.get("starts_on"), "starts_on", required=False)
     due = _date(data.get("due_on"), "due_on", required=False)
     if starts and due and due < starts:
@@ -203,19 +194,64 @@ def add_task(user, campaign: Campaign, data: dict, parent: Task | None = None) -
     cooperating = [_agency(a, "cooperating", campaign.region_path) for a in data.get("cooperating") or []]
     region = _region(data.get("region") or (parent.region_id if parent else campaign.region_id), "region",
                      parent.region_path if parent else campaign.region_path)
+    fields = {"title": _text(data, "title", 300), "description": _text(data, "description", 5000, required=False),
+              "lead": lead, "region": region, "starts_on": starts, "due_on": due,
+              "roadmap": _text(data, "roadmap", 5000, required=False), "weight": weight}
+    return fields, [a for a in cooperating if a.pk != lead.pk]
+
+
+def _given_code(campaign: Campaign, code: str, parent: Task | None) -> str:
+    """A code chosen by the caller (an imported plan): it must continue its parent's and be free."""
+    head, _dot, last = code.rpartition(".")
+    if head != (parent.code if parent else "") or not last.isdigit() or last.startswith("0"):
+        raise ValidationError({"code": _("The code %(code)s does not follow its parent's.") % {"code": code}})
+    if campaign.tasks.filter(code=code).exists():
+        raise ValidationError({"code": _("The code %(code)s is taken.") % {"code": code}})
+    return code
+
+
+def add_task(user, campaign: Campaign, data: dict, parent: Task | None = None) -> Task:
+    """Add a task under ``parent`` (or at the top). Its code is the next number among its siblings
+    unless ``data`` gives one. A task added once the campaign is under way is marked as added later
+    (动态更新)."""
+    require_visible(user, Campaign.objects.all(), campaign.pk)
+    _require_manager(user, campaign)
+    if campaign.status == CampaignStatus.CLOSED:
+        raise ValidationError(_("The campaign is closed."))
+    if parent is not None and parent.campaign_id != campaign.pk:
+        raise ValidationError({"parent": _("The parent task belongs to another campaign.")})
+    if parent is not None and parent.depth + 1 >= MAX_DEPTH:
+        raise ValidationError({"parent": _("Tasks nest at most %(n)d levels deep.") % {"n": MAX_DEPTH}})
+    fields, cooperating = _task_fields(campaign, data, parent)
     with transaction.atomic():
         Campaign.objects.select_for_update().get(pk=campaign.pk)  # one code at a time
+        code = _given_code(campaign, data["code"], parent) if data.get("code") else _next_code(campaign, parent)
         task = Task.objects.create(
-            campaign=campaign, parent=parent, code=_next_code(campaign, parent), title=_text(data, "title", 300),
-            description=_text(data, "description", 5000, required=False), lead=lead, region=region,
-            starts_on=starts, due_on=due, roadmap=_text(data, "roadmap", 5000, required=False), weight=weight,
+            campaign=campaign, parent=parent, code=code, source=data.get("source"),
             added_later=campaign.status == CampaignStatus.ACTIVE and timezone.localdate() > campaign.starts_on,
-            source=data.get("source"),
+            **fields,
         )
-        task.cooperating.set([a for a in cooperating if a.pk != lead.pk])
+        task.cooperating.set(cooperating)
         for milestone in data.get("milestones") or []:
             when = _date(milestone.get("due_on"), "milestones")
             register_milestone(Milestone.objects.create(task=task, title=_text(milestone, "title", 200), due_on=when))
+    return task
+
+
+def update_task(user, task: Task, data: dict) -> Task:
+    """Change a task's title, lead, cooperating agencies, dates, roadmap or weight (its code and
+    place in the tree stay)."""
+    require_visible(user, Task.objects.all(), task.pk)
+    _require_manager(user, task.campaign)
+    current = {"title": task.title, "description": task.description, "lead": task.lead, "region": task.region,
+               "starts_on": task.starts_on, "due_on": task.due_on, "roadmap": task.roadmap, "weight": task.weight,
+               "cooperating": list(task.cooperating.all())}
+    fields, cooperating = _task_fields(task.campaign, {**current, **data}, task.parent)
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(task, name, value)
+        task.save()
+        task.cooperating.set(cooperating)
     return task
 
 

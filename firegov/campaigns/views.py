@@ -3,21 +3,29 @@ progress and red / yellow / green against the schedule (挂图作战), as of any
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 from urllib.parse import quote
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpResponse, HttpResponseBadRequest
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from firegov.campaigns import documents, services
+from firegov.campaigns import documents, excel, services
 from firegov.campaigns.models import Campaign, ProgressReport, Task
 from firegov.core.attachments import open_stored
 from firegov.core.roles import can
 from firegov.core.scoping import scope
 from firegov.core.views import attempt, paginate, require_can
 from firegov.kernels.periods import Period, period_of
+from firegov.registry.excel import ImportFileError, read_sheet
+from firegov.registry.forms import ImportUploadForm
 
 
 @login_required
@@ -41,7 +49,8 @@ def campaign_detail(request, pk):
     tab = request.GET.get("tab", "tasks")
     context = {"campaign": campaign, "tab": tab, "phases": campaign.phases.all(),
                "derived": scope(request.user, campaign.derived.select_related("region")),
-               "may_derive": _may_derive(request.user, campaign)}
+               "may_derive": _may_derive(request.user, campaign),
+               "may_import": request.user.is_system_admin or request.user.agency_id == campaign.issuer_id}
     if tab == "hazards":
         context["hazards"] = services.hazard_summary(request.user, campaign)
     elif tab == "measures":
@@ -155,3 +164,63 @@ def stored_document(request, pk, document):
     stored = get_object_or_404(campaign.documents.select_related("file"), pk=document)
     return FileResponse(open_stored(stored.file), as_attachment=True, filename=stored.file.original_name,
                         content_type=stored.file.mime_type)
+
+
+# --------------------------------------------------------------------------- the plan in Excel
+
+def _import_file(token: str):
+    return settings.DATA_DIR / "imports" / f"plan-{token}.xlsx"
+
+
+@login_required
+def plan_export(request, pk):
+    require_can(request.user, "view", "campaigns.campaign")
+    campaign = get_object_or_404(scope(request.user, Campaign.objects.all()), pk=pk)
+    return document_response(excel.export_plan(campaign), f"{campaign.name}-任务清单.xlsx")
+
+
+@login_required
+def plan_import(request, pk):
+    """Upload a plan (the export's template): preview every row, then import all rows or none."""
+    require_can(request.user, "change", "campaigns.campaign")
+    campaign = get_object_or_404(scope(request.user, Campaign.objects.all()), pk=pk)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    context = {"campaign": campaign, "form": form}
+    if request.method == "POST" and request.POST.get("token"):  # the confirmed preview
+        token = request.POST["token"]
+        if not token.isalnum() or request.session.get("plan_import") != token or not _import_file(token).exists():
+            raise Http404
+        sheet = read_sheet(_import_file(token).read_bytes(), settings.FIREGOV["IMPORT_MAX_ROWS"])
+        ok, results = _run(request, excel.commit, campaign, sheet)
+        if ok:
+            _import_file(token).unlink(missing_ok=True)
+            request.session.pop("plan_import", None)
+            messages.success(request, ngettext("Imported %(n)d row.", "Imported %(n)d rows.", len(results))
+                             % {"n": len(results)})
+            return redirect(campaign)
+        context.update(results=results, errors=[r for r in results if r.errors])
+    elif request.method == "POST" and form.is_valid():
+        data = form.cleaned_data["file"].read(settings.UPLOAD_MAX_BYTES + 1)
+        try:
+            if len(data) > settings.UPLOAD_MAX_BYTES:
+                raise ImportFileError(_("The file is too large."))
+            sheet = read_sheet(data, settings.FIREGOV["IMPORT_MAX_ROWS"])
+        except ImportFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            token = secrets.token_hex(16)
+            _import_file(token).parent.mkdir(parents=True, exist_ok=True)
+            _import_file(token).write_bytes(data)
+            request.session["plan_import"] = token
+            _ok, results = _run(request, lambda *args: (True, excel.preview(*args)), campaign, sheet)
+            context.update(token=token, results=results, errors=[r for r in results if r.errors])
+    return render(request, "campaigns/plan_import.html", context)
+
+
+def _run(request, step, campaign, sheet):
+    """A step of the import; a sheet without the template's columns is a message, not an error page."""
+    try:
+        return step(request.user, campaign, sheet)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return False, []
