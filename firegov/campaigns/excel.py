@@ -60,6 +60,8 @@ def export_plan(campaign: Campaign) -> bytes:
                       _values(target) if target else ""])
     for column, width in zip("ABCDEFG", (10, 40, 24, 36, 12, 24, 36), strict=True):
         sheet.column_dimensions[column].width = width
+    for (cell,) in sheet.iter_rows(min_col=1, max_col=1, min_row=2):
+        cell.number_format = "@"  # text: Excel would turn a typed 2.10 into the number 2.1
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
