@@ -26,10 +26,10 @@ from firegov.campaigns.models import (
     TargetValue,
     Task,
 )
-from firegov.campaigns.views import CONTENT_TYPES, document_response
 from firegov.core.api import ScopedViewSet, call
 from firegov.core.models import Agency, Region
 from firegov.core.scoping import scope
+from firegov.core.views import OFFICE_TYPES, office_file
 from firegov.kernels.periods import Period
 
 
@@ -177,15 +177,16 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
                           for region, row in summary["by_region"]],
             "by_sector": [{**row, "label": str(row["label"])} for row in summary["by_sector"]],
         })
+
     @extend_schema(parameters=[OpenApiParameter("period", str, required=True, description="YYYY-MM")],
-                   responses={(200, CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY})
+                   responses={(200, OFFICE_TYPES["xlsx"]): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], url_path="dispatch")
     def dispatch_sheet(self, request, pk=None):  # not "dispatch": that name is APIView's
         """The monthly dispatch sheet (.xlsx) of a month, as the month ended."""
         return self._document("dispatch")
 
     @extend_schema(parameters=[OpenApiParameter("period", str, required=True, description="YYYY-Qn")],
-                   responses={(200, CONTENT_TYPES["docx"]): OpenApiTypes.BINARY})
+                   responses={(200, OFFICE_TYPES["docx"]): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def bulletin(self, request, pk=None):
         """The quarterly bulletin (.docx) of a quarter, as the quarter ended."""
@@ -197,7 +198,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
             data, name = documents.generate(campaign, kind, Period.parse(self.request.query_params.get("period", "")))
         except ValueError as exc:
             raise serializers.ValidationError({"period": [str(exc)]}) from None
-        return document_response(data, name)
+        return office_file(data, name)
 
 
 class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet):

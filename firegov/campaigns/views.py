@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +21,7 @@ from firegov.campaigns.models import Campaign, ProgressReport, Task
 from firegov.core.attachments import open_stored
 from firegov.core.roles import can
 from firegov.core.scoping import scope
-from firegov.core.views import attempt, paginate, require_can
+from firegov.core.views import attempt, office_file, paginate, require_can
 from firegov.kernels.periods import Period, period_of
 from firegov.registry.excel import ImportFileError, read_sheet
 from firegov.registry.forms import ImportUploadForm
@@ -135,16 +134,6 @@ def public_board(request, pk):
     return render(request, "campaigns/public_board.html", {"campaign": campaign, "board": services.ranking(campaign)})
 
 
-CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                 "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
-
-
-def document_response(data: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=CONTENT_TYPES[name.rsplit(".", 1)[1]])
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
-
-
 @login_required
 def campaign_document(request, pk, kind):
     """A dispatch sheet (?period=YYYY-MM) or bulletin (?period=YYYY-Qn), generated for that period."""
@@ -154,7 +143,7 @@ def campaign_document(request, pk, kind):
         data, name = documents.generate(campaign, kind, Period.parse(request.GET.get("period", "")))
     except ValueError as exc:
         return HttpResponseBadRequest(str(exc))
-    return document_response(data, name)
+    return office_file(data, name)
 
 
 @login_required
@@ -176,7 +165,7 @@ def _import_file(token: str):
 def plan_export(request, pk):
     require_can(request.user, "view", "campaigns.campaign")
     campaign = get_object_or_404(scope(request.user, Campaign.objects.all()), pk=pk)
-    return document_response(excel.export_plan(campaign), f"{campaign.name}-任务清单.xlsx")
+    return office_file(excel.export_plan(campaign), f"{campaign.name}-任务清单.xlsx")
 
 
 @login_required

@@ -20,7 +20,14 @@ from firegov.core.lifecycle import actions_from, role_of
 from firegov.core.models import Agency, AgencyKind, Attachment, Region, RegionLevel
 from firegov.core.roles import can
 from firegov.core.scoping import scope
-from firegov.core.views import attempt, by_child_region, paginate, query_without_page, require_can
+from firegov.core.views import (
+    attempt,
+    by_child_region,
+    office_file,
+    paginate,
+    query_without_page,
+    require_can,
+)
 from firegov.hazards import categories, documents, excel, judging, lifecycle, reports, services
 from firegov.hazards.filters import LIST_COUNT_CAP, CaseFilter, HazardFilter, ReportFilter
 from firegov.hazards.models import (
@@ -38,7 +45,6 @@ from firegov.hazards.models import (
     overdue_q,
 )
 from firegov.registry.models import Unit
-from firegov.registry.views import xlsx_response
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 def visible_hazards(request):
@@ -60,7 +66,7 @@ def hazard_list(request):
 def hazard_export(request):
     require_can(request.user, "export", "hazards.hazard")
     filterset = HazardFilter(request.GET or None, queryset=visible_hazards(request), request=request)
-    return xlsx_response(excel.export_hazards(filterset.qs), "hazards.xlsx")
+    return office_file(excel.export_hazards(filterset.qs), "hazards.xlsx")
 
 
 @login_required

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -19,14 +19,13 @@ from firegov.core.attachments import store as store_attachment
 from firegov.core.models import Attachment, Deadline
 from firegov.core.roles import can
 from firegov.core.scoping import scope
-from firegov.core.views import paginate, query_without_page, require_can
+from firegov.core.views import office_file, paginate, query_without_page, require_can
 from firegov.kernels.place_types import ATTRIBUTES
 from firegov.registry import excel, services
 from firegov.registry.filters import CommunityFilter, UnitFilter
 from firegov.registry.forms import CHILD_FORMS, CommunityForm, ImportUploadForm, UnitForm
 from firegov.registry.models import Community, Unit
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAP_POINT_LIMIT = 5000
 SEARCH_COUNT_CAP = 1000
 
@@ -39,12 +38,6 @@ def visible_units(request):
 def filtered_units(request):
     filterset = UnitFilter(request.GET or None, queryset=visible_units(request), request=request)
     return filterset, filterset.qs
-
-
-def xlsx_response(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
-    return response
 
 
 @login_required
@@ -66,7 +59,7 @@ def unit_export(request):
     require_can(request.user, "export", "registry.unit")
     _filterset, units = filtered_units(request)
     data = excel.export_units(units, settings.FIREGOV["EXPORT_MAX_ROWS"])
-    return xlsx_response(data, f"units-{excel.stamp()}.xlsx")
+    return office_file(data, f"units-{excel.stamp()}.xlsx")
 
 
 @login_required
@@ -198,7 +191,7 @@ def _load_upload(request, token):
 
 @login_required
 def unit_import_template(request):
-    return xlsx_response(excel.import_template(), "units-template.xlsx")
+    return office_file(excel.import_template(), "units-template.xlsx")
 
 
 @login_required
@@ -282,7 +275,7 @@ def unit_import_errors(request):
     sheet = _load_upload(request, request.POST.get("token", ""))
     mapping = _session_mapping(request)
     results = excel.preview(request.user, sheet, mapping)
-    return xlsx_response(excel.error_report(sheet, results), f"import-errors-{excel.stamp()}.xlsx")
+    return office_file(excel.error_report(sheet, results), f"import-errors-{excel.stamp()}.xlsx")
 
 
 # ---------------------------------------------------------------- buildings, fire lanes, micro stations
