@@ -25,7 +25,7 @@ from firegov.campaigns import services
 from firegov.campaigns.models import Campaign, Task
 from firegov.core.models import Agency
 from firegov.core.scoping import prefixes, subtree_q
-from firegov.registry.excel import RowResult, Sheet
+from firegov.registry.excel import RowResult, Sheet, all_or_nothing, dry_run
 
 COLUMNS = [  # key, header (the template's), required
     ("code", "编号", True), ("title", "任务", True), ("lead", "牵头单位", True), ("cooperating", "配合单位", False),
@@ -113,11 +113,10 @@ def _row(row: list, columns: dict, agencies: _Agencies) -> tuple[dict, list[str]
         errors.append(_("the code must be numbers joined by dots, e.g. 2.3.1"))
     data["code"] = code
     data["title"] = _text(row, columns, "title")
-    for key in ("lead",):
-        try:
-            data[key] = agencies.get(_text(row, columns, key))
-        except ValueError as exc:
-            errors.append(str(exc))
+    try:
+        data["lead"] = agencies.get(_text(row, columns, "lead"))
+    except ValueError as exc:
+        errors.append(str(exc))
     data["cooperating"] = []
     for name in SEPARATORS.split(_text(row, columns, "cooperating")):
         if name.strip():
@@ -183,30 +182,11 @@ def _process(user, campaign: Campaign, sheet: Sheet) -> list[RowResult]:
     return results
 
 
-class _Rollback(Exception):
-    pass
-
-
 def preview(user, campaign: Campaign, sheet: Sheet) -> list[RowResult]:
     """Check every row by importing it and rolling back."""
-    results: list[RowResult] = []
-    try:
-        with transaction.atomic():
-            results = _process(user, campaign, sheet)
-            raise _Rollback
-    except _Rollback:
-        pass
-    return results
+    return dry_run(lambda: _process(user, campaign, sheet))
 
 
 def commit(user, campaign: Campaign, sheet: Sheet) -> tuple[bool, list[RowResult]]:
     """Import all rows or none."""
-    results: list[RowResult] = []
-    try:
-        with transaction.atomic():
-            results = _process(user, campaign, sheet)
-            if any(r.errors for r in results):
-                raise _Rollback
-    except _Rollback:
-        return False, results
-    return True, results
+    return all_or_nothing(lambda: _process(user, campaign, sheet))

@@ -9,7 +9,6 @@ from datetime import date
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -180,7 +179,8 @@ def plan_import(request, pk):
         if not token.isalnum() or request.session.get("plan_import") != token or not _import_file(token).exists():
             raise Http404
         sheet = read_sheet(_import_file(token).read_bytes(), settings.FIREGOV["IMPORT_MAX_ROWS"])
-        ok, results = _run(request, excel.commit, campaign, sheet)
+        outcome, _checked = attempt(request, excel.commit, request.user, campaign, sheet)
+        ok, results = outcome or (False, [])
         if ok:
             _import_file(token).unlink(missing_ok=True)
             request.session.pop("plan_import", None)
@@ -201,15 +201,8 @@ def plan_import(request, pk):
             _import_file(token).parent.mkdir(parents=True, exist_ok=True)
             _import_file(token).write_bytes(data)
             request.session["plan_import"] = token
-            _ok, results = _run(request, lambda *args: (True, excel.preview(*args)), campaign, sheet)
+            results, _checked = attempt(request, excel.preview, request.user, campaign, sheet)
+            results = results or []  # a sheet without the template's columns: the message says why
             context.update(token=token, results=results, errors=[r for r in results if r.errors])
     return render(request, "campaigns/plan_import.html", context)
 
-
-def _run(request, step, campaign, sheet):
-    """A step of the import; a sheet without the template's columns is a message, not an error page."""
-    try:
-        return step(request.user, campaign, sheet)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-        return False, []

@@ -8,6 +8,7 @@ back, so what the preview promises is what the commit does.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -301,31 +302,41 @@ class _Rollback(Exception):
     pass
 
 
-def preview(user, sheet: Sheet, mapping) -> list[RowResult]:
-    """Validate every row by doing the import and rolling it back."""
+def dry_run(process: Callable[[], list[RowResult]]) -> list[RowResult]:
+    """Check every row by doing the import and rolling it back (the preview of any import)."""
     results: list[RowResult] = []
     try:
         with transaction.atomic():
-            results = _process(user, sheet, mapping)
+            results = process()
             raise _Rollback
     except _Rollback:
         pass
     return results
 
 
-def commit(user, sheet: Sheet, mapping) -> tuple[bool, list[RowResult]]:
-    """Import all rows or none: any row error rolls the whole file back."""
-    if not can(user, "import", "registry.unit"):
-        raise PermissionDenied
+def all_or_nothing(process: Callable[[], list[RowResult]]) -> tuple[bool, list[RowResult]]:
+    """Do the import; any row error rolls the whole file back."""
     results: list[RowResult] = []
     try:
         with transaction.atomic():
-            results = _process(user, sheet, mapping)
+            results = process()
             if any(r.errors for r in results):
                 raise _Rollback
     except _Rollback:
         return False, results
     return True, results
+
+
+def preview(user, sheet: Sheet, mapping) -> list[RowResult]:
+    """Validate every row by doing the import and rolling it back."""
+    return dry_run(lambda: _process(user, sheet, mapping))
+
+
+def commit(user, sheet: Sheet, mapping) -> tuple[bool, list[RowResult]]:
+    """Import all rows or none: any row error rolls the whole file back."""
+    if not can(user, "import", "registry.unit"):
+        raise PermissionDenied
+    return all_or_nothing(lambda: _process(user, sheet, mapping))
 
 
 def error_report(sheet: Sheet, results: list[RowResult]) -> bytes:
