@@ -170,7 +170,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         """The campaign's hazard list counted: found / rectified / overdue / major, in all, by
         subdivision and by sector (the hazards the user may see)."""
         summary = services.hazard_summary(request.user, self.get_object())
-        empty = dict.fromkeys(("found", "rectified", "overdue", "major"), 0)
+        empty = dict.fromkeys(services.hazard_list_counts(), 0)
         return Response({
             "totals": summary["totals"],
             "by_region": [{"region": region.pk, "name": region.name, **(row or empty)}

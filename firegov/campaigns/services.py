@@ -7,6 +7,7 @@ TransitionError (409).
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
@@ -98,6 +99,17 @@ def _text(data: dict, field: str, limit: int, required: bool = True) -> str:
     return value
 
 
+def _decimal(value, field: str, message: str = "") -> Decimal:
+    """A finite number of reasonable size (not NaN, which no bound check can order)."""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, TypeError):
+        raise ValidationError({field: message or _("Enter a number.")}) from None
+    if not number.is_finite() or abs(number) >= Decimal("1e12"):
+        raise ValidationError({field: message or _("Enter a number.")})
+    return number
+
+
 def _inside(path: str, outer: str) -> bool:
     return path.startswith(outer)
 
@@ -184,10 +196,7 @@ def _task_fields(campaign: Campaign, data: dict, parent: Task | None) -> tuple[d
         raise ValidationError({"due_on": _("The due day comes before the start.")})
     if due and not (campaign.starts_on <= due <= campaign.ends_on):
         raise ValidationError({"due_on": _("The due day lies within the campaign's period.")})
-    try:
-        weight = Decimal(str(data.get("weight") or 1))
-    except InvalidOperation:
-        raise ValidationError({"weight": _("Enter a number.")}) from None
+    weight = _decimal(data.get("weight") or 1, "weight")
     if not Decimal("0.01") <= weight <= Decimal(1000):
         raise ValidationError({"weight": _("The weight lies between 0.01 and 1000.")})
     lead = _agency(data.get("lead"), "lead", campaign.region_path)
@@ -355,10 +364,7 @@ def save_report(user, task: Task, data: dict, report: ProgressReport | None = No
         raise ValidationError({"period": _("Give the period as YYYY-MM.")}) from None
     if period.kind != "month":
         raise ValidationError({"period": _("Give the period as YYYY-MM.")})
-    try:
-        percent = Decimal(str(data.get("percent")))
-    except (InvalidOperation, TypeError):
-        raise ValidationError({"percent": _("Give the percent complete, 0 to 100.")}) from None
+    percent = _decimal(data.get("percent"), "percent", _("Give the percent complete, 0 to 100."))
     if not Decimal(0) <= percent <= Decimal(100):
         raise ValidationError({"percent": _("Give the percent complete, 0 to 100.")})
     fields = {
@@ -414,16 +420,6 @@ def report_step(user, report: ProgressReport, action: str, data: dict | None = N
 # --------------------------------------------------------------------------- targets
 
 MAX_STEPS = 20
-
-
-def _decimal(value, field: str) -> Decimal:
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, TypeError):
-        raise ValidationError({field: _("Enter a number.")}) from None
-    if not number.is_finite() or abs(number) >= Decimal("1e12"):
-        raise ValidationError({field: _("Enter a number.")})
-    return number
 
 
 def _steps(value, campaign: Campaign) -> list[dict]:
@@ -545,7 +541,8 @@ def campaign_hazards(campaign: Campaign):
     return hazards
 
 
-def hazard_counts() -> dict:
+def hazard_list_counts() -> dict:
+    """The counts of the campaign's hazard list (aggregates; overdue is judged now)."""
     return {
         "found": Count("id", filter=~Q(status=HazardStatus.INVALID)),
         "rectified": Count("id", filter=Q(closed_at__isnull=False)),
@@ -558,9 +555,9 @@ def hazard_summary(user, campaign: Campaign) -> dict:
     """The campaign's own counts of found / rectified / overdue / major hazards, in all, by
     subdivision of its region and by sector, over the hazards the user may see."""
     hazards = scope(user, campaign_hazards(campaign))
-    totals = hazards.aggregate(**hazard_counts())
-    by_region = by_child_region(user, hazards, root=campaign.region, **hazard_counts())
-    by_sector = list(hazards.values("sector").annotate(**hazard_counts()).order_by("sector"))
+    totals = hazards.aggregate(**hazard_list_counts())
+    by_region = by_child_region(user, hazards, root=campaign.region, **hazard_list_counts())
+    by_sector = list(hazards.values("sector").annotate(**hazard_list_counts()).order_by("sector"))
     labels = dict(Sector.choices)
     for row in by_sector:
         row["label"] = labels.get(row["sector"], _("Other"))
@@ -699,10 +696,10 @@ def tree(campaign: Campaign, on: date | None = None, memo: dict | None = None) -
     reports_due = campaign.starts_on <= last_period.end and last_period.start <= campaign.ends_on
     reports_in = set(ProgressReport.objects.filter(task__campaign__in=family, period=last_period.key)
                      .exclude(status=ReportStatus.DRAFT).values_list("task_id", flat=True))
+    status = {t.pk: _status_by(t, on) for t in tasks}
     nodes = {
         t.pk: rollup.Node(
-            t.pk, t.parent_id, float(t.weight), _status_by(t, on) == TaskStatus.DONE,
-            _status_by(t, on) == TaskStatus.CANCELLED,
+            t.pk, t.parent_id, float(t.weight), status[t.pk] == TaskStatus.DONE, status[t.pk] == TaskStatus.CANCELLED,
             reported.get(t.pk), tuple(copies.get(t.pk, ())), t.starts_on or campaign.starts_on,
             t.due_on or campaign.ends_on,
             tuple((m.due_on, m.done_on) for m in t.milestones.all()),
@@ -716,7 +713,7 @@ def tree(campaign: Campaign, on: date | None = None, memo: dict | None = None) -
     rows = []
     for task in sorted((t for t in tasks if t.campaign_id == campaign.pk), key=lambda t: t.sort_key):
         leaf = task.pk not in has_children and not copies.get(task.pk)
-        missing = reports_due and leaf and task.pk not in reports_in and _status_by(task, on) == TaskStatus.OPEN
+        missing = reports_due and leaf and task.pk not in reports_in and status[task.pk] == TaskStatus.OPEN
         targets = [target_status(t, on, memo) for t in targets_of.get(task.pk, [])]
         missed = tuple(m for status in targets for m in status["missed"])
         judgement = rollup.judge(nodes[task.pk], values[task.pk], on, report_missing=missing, targets_missed=missed)
@@ -741,10 +738,6 @@ def reason_text(code: str, facts: dict) -> str:
         return _("%(label)s: %(goal)s by %(by)s not reached (%(achieved)s)") % {
             **facts, "achieved": "—" if facts["achieved"] is None else facts["achieved"]}
     return code
-
-
-def visible_campaigns(user):
-    return scope(user, Campaign.objects.all())
 
 
 
@@ -791,9 +784,7 @@ def store_periodic_documents(today: date | None = None) -> int:
     """Store last month's dispatch sheet of every campaign running then, and at the start of a
     quarter last quarter's bulletin; a document already stored for its period is kept. Returns
     how many were stored."""
-    import io
-
-    from firegov.campaigns import documents
+    from firegov.campaigns import documents  # documents build on this module
 
     today = today or timezone.localdate()
     month = period_of(today, "month").previous()
@@ -827,13 +818,12 @@ def _issuer_users(campaign: Campaign):
     return _agency_users(campaign.issuer).filter(role__in=[Role.DETACHMENT, Role.BRIGADE_SUPERVISOR])
 
 
-def milestone_audience(milestone: Milestone, audience: str):
-    task = milestone.task
-    return _agency_users(task.lead) if audience == "lead" else _issuer_users(task.campaign)
-
-
 def task_audience(task: Task, audience: str):
     return _agency_users(task.lead) if audience == "lead" else _issuer_users(task.campaign)
+
+
+def milestone_audience(milestone: Milestone, audience: str):
+    return task_audience(milestone.task, audience)
 
 
 def accountability_audience(record: Accountability, audience: str):
@@ -865,6 +855,12 @@ def complete_milestone(user, milestone: Milestone, on: date | None = None) -> Mi
     return milestone
 
 
+def reporting_tasks(campaign: Campaign):
+    """The open tasks whose lead reports progress: no sub-tasks and no copies in derived lists
+    (those take their progress from below)."""
+    return campaign.tasks.filter(status=TaskStatus.OPEN, children__isnull=True, copies__isnull=True)
+
+
 def register_report_deadlines(today: date | None = None) -> int:
     """For every open leaf task of a running campaign: last month's report of its lead is due on
     the 5th (the engine reminds the lead before and escalates to the issuer after). Called by the
@@ -875,7 +871,7 @@ def register_report_deadlines(today: date | None = None) -> int:
     registered = 0
     for campaign in Campaign.objects.filter(status=CampaignStatus.ACTIVE, starts_on__lte=month.end,
                                             ends_on__gte=month.start):
-        tasks = campaign.tasks.filter(status=TaskStatus.OPEN, children__isnull=True, copies__isnull=True)
+        tasks = reporting_tasks(campaign)
         done = set(ProgressReport.objects.filter(task__campaign=campaign, period=month.key)
                    .exclude(status=ReportStatus.DRAFT).values_list("task_id", "agency_id"))
         for task in tasks.select_related("lead"):

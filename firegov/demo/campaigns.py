@@ -12,7 +12,7 @@ timeline entry.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -30,6 +30,7 @@ from firegov.campaigns.models import (
     Task,
 )
 from firegov.core.models import Role, User
+from firegov.demo.history import aware_at
 from firegov.kernels.periods import period_of
 
 # (title, lead, cooperating, children); lead and cooperating name agencies: "detachment",
@@ -100,10 +101,6 @@ WINTER_PLAN = [
 LAGGING = ("culture_tourism", "health")  # these departments report less and later
 
 
-def _aware(day: date, hour: int = 10) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(hour, 0)))
-
-
 def _agency(key: str, agencies: dict, county: str | None = None):
     if key == "detachment":
         return agencies["detachment"]
@@ -144,7 +141,7 @@ def load_campaigns(rng: random.Random, agencies: dict, now: datetime, progress: 
         {"name": "集中攻坚", "starts_on": date(year + 1, 1, 1), "ends_on": date(year + 1, 12, 31)},
         {"name": "巩固提升", "starts_on": date(year + 2, 1, 1), "ends_on": date(year + 2, 12, 31)},
     ])
-    Campaign.objects.filter(pk=plan.pk).update(created_at=_aware(date(year, 1, 1)))
+    Campaign.objects.filter(pk=plan.pk).update(created_at=aware_at(date(year, 1, 1)))
     _add(zhidui, plan, agencies, PLAN)
     tasks = {t.code: t for t in plan.tasks.all()}
     for code, (label, indicator, params, values) in TARGETS.items():
@@ -169,13 +166,13 @@ def load_campaigns(rng: random.Random, agencies: dict, now: datetime, progress: 
             services.advance_measure(zhidui, measure, {"on": date(year, 5, 1)})
 
     # The lists were drawn up when the campaign began; one item was added in its second year (动态更新).
-    Task.objects.filter(campaign=plan).update(added_later=False, created_at=_aware(date(year, 1, 10)))
+    Task.objects.filter(campaign=plan).update(added_later=False, created_at=aware_at(date(year, 1, 10)))
     Measure.objects.filter(campaign=plan).update(added_later=False)
     later = services.add_task(zhidui, plan, {"title": "彩钢板建筑消防安全排查（新增）", "lead": agencies["detachment"],
                                              "cooperating": [_agency("housing", agencies)],
                                              "starts_on": date(year + 1, 3, 1), "due_on": date(year + 1, 12, 31)},
                               tasks["4"])
-    Task.objects.filter(pk=later.pk).update(created_at=_aware(date(year + 1, 3, 2)))
+    Task.objects.filter(pk=later.pk).update(created_at=aware_at(date(year + 1, 3, 2)))
 
     derived = []
     for username in ("xuecheng_dd", "tengzhou_dd"):
@@ -230,8 +227,7 @@ def _progress(rng: random.Random, campaigns: list[Campaign], agencies: dict, tod
     for campaign in campaigns:
         reviewer = User.objects.filter(agency=campaign.issuer,
                                        role__in=[Role.DETACHMENT, Role.BRIGADE_SUPERVISOR]).first()
-        leaves = [t for t in campaign.tasks.select_related("lead") if not t.children.exists()
-                  and not Task.objects.filter(source=t).exists()]
+        leaves = list(services.reporting_tasks(campaign).select_related("lead"))
         for task in leaves:
             first, due = task.starts_on or campaign.starts_on, task.due_on or campaign.ends_on
             total = (due.year - first.year) * 12 + due.month - first.month + 1  # months the task runs
@@ -246,7 +242,7 @@ def _progress(rng: random.Random, campaigns: list[Campaign], agencies: dict, tod
                 if task.lead_id in lagging and rng.random() < 0.3:
                     continue
                 percent = min(100.0, max(percent, 100.0 * n / total * pace + rng.uniform(-3, 3)))
-                submitted = _aware(month.end + timedelta(days=1), 9)
+                submitted = aware_at(month.end + timedelta(days=1), 9)
                 report = ProgressReport(task=task, agency=task.lead, period=month.key, percent=Decimal(f"{percent:.0f}"),
                                         done=f"{month.key}：{task.title}按计划推进，累计完成{percent:.0f}%。",
                                         difficulties="部分单位整改资金不到位。" if rng.random() < 0.1 else "",
@@ -255,7 +251,7 @@ def _progress(rng: random.Random, campaigns: list[Campaign], agencies: dict, tod
                 if month == last:
                     report.status = ReportStatus.SUBMITTED
                 else:
-                    reviewed = _aware(month.end + timedelta(days=5), 15)
+                    reviewed = aware_at(month.end + timedelta(days=5), 15)
                     if rng.random() < 0.08:
                         steps.append(("return", "submitted", "returned", reviewed - timedelta(days=2), "请补充整改数据"))
                         steps.append(("submit", "returned", "submitted", reviewed - timedelta(days=1), ""))

@@ -62,7 +62,8 @@ REWARD_TIERS = [("general", "一般火灾隐患举报奖励", "general", False, 
                 ("major", "重大火灾隐患举报奖励", "major", False, "1000.00")]
 
 
-def _aware(day, hour=10) -> datetime:
+def aware_at(day, hour=10) -> datetime:
+    """A day at a full hour, local time (the demo's timestamps)."""
     return timezone.make_aware(datetime.combine(day, time(hour, 0)))
 
 
@@ -106,7 +107,7 @@ def load_history(rng: random.Random, fake, agencies: dict, units: list[Unit], no
         day = (start + timedelta(days=rng.randint(0, 360))).date()
         while not worktime.is_workday(day):
             day += timedelta(days=1)
-        done_at = _aware(day, rng.randint(9, 16))
+        done_at = aware_at(day, rng.randint(9, 16))
         officers = team[brigade.pk]
         if kind == InspectionKind.PATROL:
             people, finder = [grid] if grid else officers[:1], grid or officers[0]
@@ -154,7 +155,7 @@ def load_history(rng: random.Random, fake, agencies: dict, units: list[Unit], no
             draws.run(supervisor, draw)
         past = Inspection.objects.filter(assignment__draw__plan=plan, planned_for__lt=(now - timedelta(days=20)).date())
         for inspection in past:
-            when = _aware(inspection.planned_for + timedelta(days=rng.randint(3, 18)))
+            when = aware_at(inspection.planned_for + timedelta(days=rng.randint(3, 18)))
             inspection.status, inspection.started_at, inspection.completed_at = "completed", when, when
             inspection.result = InspectionResult.PASSED
             inspection.signed_by = fake.name()
@@ -224,7 +225,7 @@ def _hazard_history(rng, unit, inspection, item, categories_by_code, finder, off
             deadlines.register(hazard, hazard_services.SERVE_NOTICE, f"{unit.name}：送达责令限期改正通知书",
                                hazard_services.due_after_workdays(found_at, lifecycle.NOTICE_WORKDAYS), "hazard-serve-notice", now=now)
         return hazard
-    ordered_at = max(_aware(worktime.add_workdays(timezone.localtime(moment).date(), rng.randint(0, 2)), 15),
+    ordered_at = max(aware_at(worktime.add_workdays(timezone.localtime(moment).date(), rng.randint(0, 2)), 15),
                      moment + timedelta(hours=1))
     due = hazard_services.due_after_workdays(ordered_at, rng.choice([10, 15, 20, 30]))
     notice = HazardDocument.objects.create(

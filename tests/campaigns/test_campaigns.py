@@ -179,3 +179,12 @@ def test_a_task_done_counts_as_done_only_from_that_day(city, plan, api_for):
     before = {r["code"]: r["progress"] for r in api.get(
         f"/api/campaigns/{campaign.pk}/progress/", {"on": (today - timedelta(days=1)).isoformat()}).json()}
     assert now["2"] == 100.0 and before["2"] == 0.0
+
+
+def test_not_a_number_is_a_clear_error_on_the_page(city, plan, client):
+    """The API's serializers refuse NaN; the page goes straight to the service, which must too."""
+    campaign, top, schools, *_ = plan
+    client.force_login(city.jiaoyu)
+    response = client.post(f"/campaigns/tasks/{schools.pk}/", {"action": "save", "period": f"{YEAR}-10",
+                                                               "percent": "NaN", "done": "推进"})
+    assert response.status_code == 200 and not ProgressReport.objects.exists()
