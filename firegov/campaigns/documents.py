@@ -165,13 +165,13 @@ def bulletin(campaign: Campaign, period: Period) -> bytes:
     on = _as_of(campaign, period)
     board = services.ranking(campaign, on)
     rows = board["trees"][campaign.pk]
-    colours = {c: sum(1 for r in rows if r["judgement"].colour == c) for c in ("red", "yellow", "green")}
+    colours = services.colour_counts(rows)
     in_quarter = indicators.hazard_counts(campaign.region_path, max(campaign.starts_on, period.start), on)
     total = indicators.hazard_counts(campaign.region_path, campaign.starts_on, on)
     months = [Period("month", period.year, m) for m in range(period.start.month, period.end.month + 1)]
     due = ProgressReport.objects.filter(task__campaign__in=[campaign, *campaign.derived.all()],
                                         period__in=[m.key for m in months])
-    on_time = due.filter(status=ReportStatus.ACCEPTED, reviewed_at__date__lte=on).count()
+    accepted = due.filter(status=ReportStatus.ACCEPTED, reviewed_at__date__lte=on).count()
 
     document = Document()
     style = document.styles["Normal"]
@@ -191,7 +191,7 @@ def bulletin(campaign: Campaign, period: Period) -> bytes:
         "rectified. %(accepted)d progress reports of the quarter were accepted.") % {
         "on": on.isoformat(), "overall": board["overall"], "tasks": len(rows), **colours,
         "found": in_quarter["found"], "rectified": in_quarter["rectified"], "total": total["found"],
-        "rate": total["rate"], "accepted": on_time})
+        "rate": total["rate"], "accepted": accepted})
 
     if board["regions"]:
         document.add_heading(_("2. Ranking of regions"), level=2)

@@ -723,6 +723,11 @@ def tree(campaign: Campaign, on: date | None = None, memo: dict | None = None) -
     return rows
 
 
+def colour_counts(rows: list[dict]) -> dict[str, int]:
+    """How many rows of a tree are red, yellow and green."""
+    return {colour: sum(1 for r in rows if r["judgement"].colour == colour) for colour in ("red", "yellow", "green")}
+
+
 def reason_text(code: str, facts: dict) -> str:
     if code == "overdue":
         return _("%(days)d days past the due day %(due)s") % facts

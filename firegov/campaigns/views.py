@@ -65,8 +65,7 @@ def campaign_detail(request, pk):
         on = _day(request.GET.get("on"))
         visible = set(scope(request.user, Task.objects.filter(campaign=campaign)).values_list("pk", flat=True))
         rows = [row for row in services.tree(campaign, on) if row["task"].pk in visible]
-        context.update(rows=rows, on=on, counts={
-            colour: sum(1 for r in rows if r["judgement"].colour == colour) for colour in ("red", "yellow", "green")})
+        context.update(rows=rows, on=on, counts=services.colour_counts(rows))
     return render(request, "campaigns/campaign_detail.html", context)
 
 
