@@ -77,8 +77,7 @@ def dispatch_sheet(campaign: Campaign, period: Period) -> bytes:
     sheet.append(header)
     for cell in sheet[3]:
         cell.font = Font(bold=True)
-    cooperating = {t.pk: "、".join(a.name for a in t.cooperating.all())
-                   for t in campaign.tasks.prefetch_related("cooperating")}
+    cooperating = {t.pk: t.cooperating_names() for t in campaign.tasks.prefetch_related("cooperating")}
     for row in rows:
         task, judgement = row["task"], row["judgement"]
         report = reports.get(task.pk)

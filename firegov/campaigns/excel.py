@@ -22,7 +22,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from firegov.campaigns import services
-from firegov.campaigns.models import Campaign, Task
+from firegov.campaigns.models import Campaign
 from firegov.core.models import Agency
 from firegov.core.scoping import prefixes, subtree_q
 from firegov.registry.excel import RowResult, Sheet, all_or_nothing, dry_run
@@ -34,10 +34,6 @@ COLUMNS = [  # key, header (the template's), required
 CODE = re.compile(r"^[1-9][0-9]{0,3}(\.[1-9][0-9]{0,3}){0,5}$")
 SEPARATORS = re.compile(r"[、,，;；/\n]+")
 VALUE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s*[:=：]\s*(-?\d+(?:\.\d+)?)\s*$")
-
-
-def _cooperating(task: Task) -> str:
-    return "、".join(a.name for a in task.cooperating.all())
 
 
 def _values(target) -> str:
@@ -55,7 +51,7 @@ def export_plan(campaign: Campaign) -> bytes:
     tasks = campaign.tasks.select_related("lead").prefetch_related("cooperating", "targets")
     for task in tasks.order_by("sort_key"):
         target = next(iter(task.targets.all()), None)
-        sheet.append([task.code, task.title, task.lead.name, _cooperating(task),
+        sheet.append([task.code, task.title, task.lead.name, task.cooperating_names(),
                       task.due_on.isoformat() if task.due_on else "", target.label if target else "",
                       _values(target) if target else ""])
     for column, width in zip("ABCDEFG", (10, 40, 24, 36, 12, 24, 36), strict=True):

@@ -155,6 +155,10 @@ class Task(models.Model):
     def depth(self) -> int:
         return self.code.count(".")
 
+    def cooperating_names(self) -> str:
+        """The cooperating agencies' names as a Chinese list reads (prefetch ``cooperating``)."""
+        return "、".join(agency.name for agency in self.cooperating.all())
+
 
 def sort_key(code: str) -> str:
     """Codes sort as numbers part by part ("2.10" after "2.9"): each part zero-padded to 4 digits."""
