@@ -115,7 +115,7 @@ def task_detail(request, pk):
         "task": task, "reports": reports, "may_report": may_report,
         "may_review": request.user.is_system_admin or request.user.agency_id == task.campaign.issuer_id,
         "may_mark": request.user.is_system_admin or request.user.agency_id in (task.lead_id, task.campaign.issuer_id),
-        "milestones": task.milestones.all(), "cooperating": task.cooperating.all(),
+        "milestones": task.milestones.all(),
         "targets": [services.target_status(t, timezone.localdate()) for t in task.targets.all()],
     })
 
