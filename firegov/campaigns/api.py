@@ -123,6 +123,23 @@ class ProgressRowSerializer(serializers.Serializer):
     targets = TargetStatusSerializer(many=True)
 
 
+ON_PARAMETER = OpenApiParameter("on", str, description="the day judged (YYYY-MM-DD); default today")
+
+
+class RegionProgressSerializer(serializers.Serializer):
+    region = serializers.IntegerField(source="region.pk")
+    name = serializers.CharField(source="region.name")
+    lat = serializers.FloatField(source="region.lat", allow_null=True)
+    lng = serializers.FloatField(source="region.lng", allow_null=True)
+    derived_campaign = serializers.IntegerField(source="list.pk", allow_null=True, default=None)
+    progress = serializers.FloatField(allow_null=True)
+    tasks = serializers.IntegerField()
+    red = serializers.IntegerField(source="counts.red")
+    yellow = serializers.IntegerField(source="counts.yellow")
+    green = serializers.IntegerField(source="counts.green")
+    colour = serializers.CharField()
+
+
 HazardCountSerializer = inline_serializer("HazardCounts", {
     "found": serializers.IntegerField(), "rectified": serializers.IntegerField(),
     "overdue": serializers.IntegerField(), "major": serializers.IntegerField()})
@@ -151,15 +168,28 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         child = call(services.derive, request.user, campaign, request.data.get("region"), request.data.get("name") or "")
         return Response(CampaignSerializer(child).data, status=201)
 
-    @extend_schema(parameters=[OpenApiParameter("on", str, description="the day judged (YYYY-MM-DD); default today")],
+    @extend_schema(parameters=[ON_PARAMETER],
                    responses={200: ProgressRowSerializer(many=True)})
     @action(detail=True, methods=["get"])
     def progress(self, request, pk=None):
-        """The task tree with each task's progress, its expected progress and red / yellow / green."""
+        """The task tree with each task's progress, its expected progress and red / yellow / green
+        (the tasks the user may see: a department, those it leads or cooperates on)."""
         campaign = self.get_object()
-        on = request.query_params.get("on")
-        on = serializers.DateField().to_internal_value(on) if on else None
-        return Response(ProgressRowSerializer(services.tree(campaign, on), many=True).data)
+        return Response(ProgressRowSerializer(services.visible_tree(request.user, campaign, self._on()), many=True).data)
+
+    @extend_schema(parameters=[ON_PARAMETER],
+                   responses={200: RegionProgressSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def regions(self, request, pk=None):
+        """Progress by subdivision of the campaign's region (the map): a derived list's completion
+        where the subdivision has one, else the mean of the campaign's leaf tasks scoped inside it."""
+        campaign = self.get_object()
+        return Response(RegionProgressSerializer(services.region_progress(request.user, campaign, self._on()),
+                                                 many=True).data)
+
+    def _on(self):
+        on = self.request.query_params.get("on")
+        return serializers.DateField().to_internal_value(on) if on else None
 
     @extend_schema(responses={200: inline_serializer("CampaignHazards", {
         "totals": HazardCountSerializer,

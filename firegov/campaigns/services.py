@@ -8,7 +8,7 @@ TransitionError (409).
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -52,6 +52,7 @@ from firegov.core.views import by_child_region
 from firegov.hazards import categories
 from firegov.hazards.models import Hazard, HazardSource, HazardStatus, Severity, overdue_q
 from firegov.kernels import rollup
+from firegov.kernels import timeline as gantt
 from firegov.kernels.periods import Period, period_of
 
 MAX_DEPTH = 6
@@ -783,6 +784,75 @@ def ranking(campaign: Campaign, on: date | None = None) -> dict:
                      key=lambda e: (-e["progress"], e["red"]))
     return {"overall": _overall(trees[campaign.pk]), "agencies": agencies, "regions": regions, "trees": trees,
             "leaves": leaves}
+
+
+def visible_tree(user, campaign: Campaign, on: date | None = None) -> list[dict]:
+    """The rows of ``tree`` the user may see: all of them for the issuer's side, the tasks it leads
+    or cooperates on (and their parents) for a department."""
+    visible = set(scope(user, Task.objects.filter(campaign=campaign)).values_list("pk", flat=True))
+    return [row for row in tree(campaign, on) if row["task"].pk in visible]
+
+
+def timeline(campaign: Campaign, rows: list[dict], on: date | None = None) -> dict:
+    """The Gantt chart of a tree's rows (挂图作战), as percentages of one axis: the campaign's period,
+    widened to any task or milestone outside it. Each bar runs from the task's start (the campaign's
+    when it has none) to the end of its due day (the template fills it to its progress), with a mark where the
+    schedule expects it to be; milestones sit at the end of their due day, done if done by ``on``;
+    the phases are bands on top; ``today`` is where ``on`` falls (None outside the axis)."""
+    on = on or timezone.localdate()
+    phases = list(campaign.phases.all())
+    spans = [(r["task"].starts_on or campaign.starts_on, r["task"].due_on or campaign.ends_on) for r in rows]
+    days = [campaign.starts_on, campaign.ends_on, *(d for span in spans for d in span),
+            *(p.starts_on for p in phases), *(p.ends_on for p in phases),
+            *(m.due_on for r in rows for m in r["task"].milestones.all())]
+    axis = gantt.Axis(min(days), max(days))
+    bars = []
+    for row, (start, end) in zip(rows, spans, strict=True):
+        left, width = axis.span(start, end)
+        expected = row["judgement"].expected
+        bars.append({
+            "row": row, "left": left, "width": width, "start": start, "end": end,
+            "expected": None if expected is None else round(left + width * expected / 100, 3),
+            "milestones": [{"milestone": m, "left": axis.at(m.due_on + timedelta(days=1)),
+                            "done": m.done_on is not None and m.done_on <= on}
+                           for m in row["task"].milestones.all()],
+        })
+    return {
+        "axis": axis, "ticks": gantt.ticks(axis), "bars": bars,
+        "phases": [{"phase": p, **dict(zip(("left", "width"), axis.span(p.starts_on, p.ends_on), strict=True))}
+                   for p in phases],
+        "today": axis.at(on) if axis.start <= on <= axis.end else None, "on": on,
+    }
+
+
+def region_progress(user, campaign: Campaign, on: date | None = None) -> list[dict]:
+    """Progress by subdivision of the campaign's region (the map): a subdivision that derived its
+    own lists shows that list's completion and colours; any other, the mean progress and colours
+    of the campaign's leaf tasks scoped inside it (None when there are none). Only subdivisions the
+    user may see. Colour: red when any task there is red, else yellow when any is, else green;
+    grey without tasks."""
+    children = list(scope(user, Region.objects.filter(parent=campaign.region_id)))
+    lists = {c.region_id: c for c in Campaign.objects.filter(parent=campaign)}
+    memo: dict = {}
+    own: list[dict] | None = None
+    result = []
+    for child in children:
+        derived = lists.get(child.pk)
+        if derived is not None:
+            rows = tree(derived, on, memo)
+            progress = _overall(rows)
+        else:
+            if own is None:
+                own = tree(campaign, on, memo)
+                parents = {r["task"].parent_id for r in own}
+                own = [r for r in own if r["task"].pk not in parents and r["task"].status != TaskStatus.CANCELLED]
+            rows = [r for r in own if _inside(r["task"].region_path, child.path)]
+            progress = round(sum(r["progress"] for r in rows) / len(rows), 1) if rows else None
+        counts = colour_counts(rows)
+        colour = next((c for c in ("red", "yellow") if counts[c]), "green" if rows else "grey")
+        result.append({"region": child, "list": derived, "progress": progress, "tasks": len(rows),
+                       "counts": counts, "colour": colour})
+    return result
 
 
 def store_periodic_documents(today: date | None = None) -> int:

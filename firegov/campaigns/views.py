@@ -61,11 +61,20 @@ def campaign_detail(request, pk):
     elif tab == "accountability":
         context["records"] = scope(request.user, campaign.accountability.select_related("agency")
                                    .prefetch_related("tasks"))
+    elif tab == "map":
+        on = _day(request.GET.get("on"))
+        context.update(on=on, regions=services.region_progress(request.user, campaign, on))
+        context["points"] = [
+            {"name": e["region"].name, "lat": e["region"].lat, "lng": e["region"].lng, "progress": e["progress"],
+             "colour": e["colour"], "tasks": e["tasks"], **e["counts"],
+             "url": e["list"].get_absolute_url() if e["list"] else None}
+            for e in context["regions"] if e["region"].lat is not None and e["region"].lng is not None]
     else:
         on = _day(request.GET.get("on"))
-        visible = set(scope(request.user, Task.objects.filter(campaign=campaign)).values_list("pk", flat=True))
-        rows = [row for row in services.tree(campaign, on) if row["task"].pk in visible]
+        rows = services.visible_tree(request.user, campaign, on)
         context.update(rows=rows, on=on, counts=services.colour_counts(rows))
+        if tab == "timeline":
+            context["chart"] = services.timeline(campaign, rows, on)
     return render(request, "campaigns/campaign_detail.html", context)
 
 

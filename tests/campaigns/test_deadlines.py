@@ -12,7 +12,7 @@ from firegov.campaigns import services
 from firegov.campaigns.models import Accountability, Milestone, Task
 from firegov.core import deadlines
 from firegov.core.models import Deadline, Notification
-from tests.campaigns.test_campaigns import YEAR, plan  # noqa: F401 - the fixture
+from tests.campaigns.conftest import YEAR
 
 pytestmark = pytest.mark.django_db
 

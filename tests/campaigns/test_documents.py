@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from firegov.campaigns import services
 from firegov.campaigns.models import Campaign, CampaignDocument, Task
-from tests.campaigns.test_campaigns import YEAR, plan  # noqa: F401 - the fixture
+from tests.campaigns.conftest import YEAR
 from tests.campaigns.test_lists import _report
 
 pytestmark = pytest.mark.django_db

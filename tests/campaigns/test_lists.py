@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from firegov.campaigns.models import Campaign
-from tests.campaigns.test_campaigns import YEAR, plan  # noqa: F401 - the fixture
+from tests.campaigns.conftest import YEAR
 from tests.campaigns.test_targets import _hazard
 from tests.inspections.helpers import local, upload
 

@@ -10,7 +10,7 @@ from openpyxl import Workbook, load_workbook
 
 from firegov.campaigns.excel import COLUMNS
 from firegov.campaigns.models import Campaign, Task
-from tests.campaigns.test_campaigns import YEAR, plan  # noqa: F401 - the fixture
+from tests.campaigns.conftest import YEAR
 
 pytestmark = pytest.mark.django_db
 HEADERS = [header for _key, header, _required in COLUMNS]

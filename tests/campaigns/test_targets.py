@@ -13,7 +13,7 @@ from firegov.hazards import services as hazard_services
 from firegov.hazards.models import Hazard, HazardEvent
 from firegov.inspections.models import Inspection
 from firegov.registry.models import Unit
-from tests.campaigns.test_campaigns import YEAR, plan  # noqa: F401 - the fixture
+from tests.campaigns.conftest import YEAR
 from tests.inspections.helpers import local, upload
 
 pytestmark = pytest.mark.django_db

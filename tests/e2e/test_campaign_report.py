@@ -15,14 +15,17 @@ pytestmark = pytest.mark.e2e
 
 
 def test_a_department_reports_and_the_detachment_accepts(transactional_db, city, live_server, monkeypatch,
-                                                         browser):  # noqa: F811
+                                                         browser, settings):  # noqa: F811
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    settings.FIREGOV = {**settings.FIREGOV, "MAP_TILE_URL": ""}  # no outside traffic; the map must still work
     year = timezone.localdate().year
     campaign = services.create_campaign(city.zhidui, {"name": "消防安全专项整治", "starts_on": f"{year}-01-01",
                                                       "ends_on": f"{year}-12-31"})
     task = services.add_task(city.zhidui, campaign, {"title": "学校消防安全整治", "lead": city.edu,
                                                      "due_on": f"{year}-12-31"})
     base = live_server.url
+    city.xc.lat, city.xc.lng = 34.795, 117.263
+    city.xc.save()
 
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
@@ -46,6 +49,7 @@ def test_a_department_reports_and_the_detachment_accepts(transactional_db, city,
 
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
     login(page, base, "zhidui")
     page.goto(f"{base}/campaigns/tasks/{task.pk}/")
     page.click("button[value='accept']")
@@ -55,5 +59,13 @@ def test_a_department_reports_and_the_detachment_accepts(transactional_db, city,
     assert report.status == "accepted" and report.reviewed_by == city.zhidui
     page.goto(f"{base}/campaigns/{campaign.pk}/")
     assert "70.0%" in page.content()  # the task's progress is the accepted report's
+    page.goto(f"{base}/campaigns/{campaign.pk}/?tab=timeline")
+    bar = page.locator(f".gantt-row[data-task='{task.code}'] .gantt-bar").bounding_box()
+    done = page.locator(f".gantt-row[data-task='{task.code}'] .gantt-done").bounding_box()
+    assert bar["width"] > 300 and abs(done["width"] / bar["width"] - 0.70) < 0.01  # drawn, filled to 70 %
+    page.goto(f"{base}/campaigns/{campaign.pk}/?tab=map")
+    page.wait_for_selector("#region-map[data-loaded]", state="attached", timeout=15000)
+    assert page.get_attribute("#region-map", "data-loaded") == "1"  # 薛城区 has coordinates, 滕州市 none
+    assert page.locator(".leaflet-tooltip", has_text="薛城区").count() == 1
     context.close()
     assert errors == []
