@@ -53,6 +53,16 @@ def main() -> None:
                 shoot(page, f"{args.url}{first}", f"{label}-unit")
                 shoot(page, f"{args.url}/units/import/", f"{label}-import")
             page.close()
+        page = browser.new_page(viewport={"width": 1366, "height": 860}, locale="zh-CN")  # the campaign's issuer
+        page.goto(f"{args.url}/login/")
+        page.fill("#id_username", "zhidui")
+        page.fill("#id_password", "Firegov-2026")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{args.url}/")
+        page.goto(f"{args.url}/campaigns/")
+        campaign = page.locator("a", has_text="三年行动").first.get_attribute("href")
+        shoot(page, f"{args.url}{campaign}?tab=timeline", "desktop-campaign-timeline")
+        shoot(page, f"{args.url}{campaign}?tab=map", "desktop-campaign-map", full=True, wait="#region-map[data-loaded]")
         browser.close()
 
 

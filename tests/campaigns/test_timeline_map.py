@@ -48,6 +48,10 @@ def test_the_timeline_places_bars_milestones_and_phases_on_the_campaign_axis(cit
 
     html = client_for(city.zhidui).get(f"/campaigns/{campaign.pk}/", {"tab": "timeline", "on": f"{YEAR}-07-01"}
                                         ).content.decode()
+    tabs = re.search(r'<nav class="tabs">(.*?)</nav>', html, re.S).group(1)
+    assert re.findall(r'<a href="\?tab=(\w+)"', tabs) == [
+        "tasks", "timeline", "map", "hazards", "measures", "accountability", "documents"]
+    assert "gantt" not in tabs  # the chart comes after the tabs, not inside them
     # every task has a row in tree order; a task without dates spans the campaign
     assert re.findall(r'data-task="([\d.]+)"', html) == ["1", "1.1", "1.2", "2"]
     assert style(row_of(html, "2"), "gantt-bar") == {"left": 0.0, "width": 100.0}
