@@ -40,12 +40,13 @@ def _as_of(campaign: Campaign, period: Period) -> date:
     return min(period.end, campaign.ends_on, timezone.localdate())
 
 
-def _hazards_by_region(campaign: Campaign, on: date) -> list[dict]:
+def _hazards_by_region(campaign: Campaign, on: date, memo: dict) -> list[dict]:
     """Hazards found and rectified since the campaign began, by subdivision of its region, on ``on``."""
     regions = list(Region.objects.filter(parent=campaign.region).order_by("path"))
     if not regions:
         return []
-    counted = indicators.hazards_by_subdivision(campaign.region_path, len(regions[0].path), campaign.starts_on, on)
+    counted = indicators.hazards_by_subdivision(campaign.region_path, len(regions[0].path), campaign.starts_on, on,
+                                                memo)
     empty = {"found": 0, "rectified": 0, "rate": 0}
     return [{"region": region, **counted.get(region.path, empty)} for region in regions]
 
@@ -62,7 +63,8 @@ def dispatch_sheet(campaign: Campaign, period: Period) -> bytes:
     if period.kind != "month":
         raise ValueError("a dispatch sheet covers a month (YYYY-MM)")
     on = _as_of(campaign, period)
-    board = services.ranking(campaign, on)
+    memo: dict = {}  # one count of the ledger serves the targets and the hazard sheet
+    board = services.ranking(campaign, on, memo)
     rows = board["trees"][campaign.pk]
     reports = _reports_of(campaign, period)
     book = Workbook()
@@ -108,7 +110,7 @@ def dispatch_sheet(campaign: Campaign, period: Period) -> bytes:
 
     hazards = book.create_sheet(_("Hazard list")[:31])
     hazards.append([_("Region"), _("Found"), _("Rectified"), _("Closing rate (%)")])
-    for entry in _hazards_by_region(campaign, on):
+    for entry in _hazards_by_region(campaign, on, memo):
         hazards.append([entry["region"].name, entry["found"], entry["rectified"], float(entry["rate"])])
     hazards.column_dimensions["A"].width = 20
     out = io.BytesIO()
@@ -162,11 +164,12 @@ def bulletin(campaign: Campaign, period: Period) -> bytes:
     if period.kind != "quarter":
         raise ValueError("a bulletin covers a quarter (YYYY-Qn)")
     on = _as_of(campaign, period)
-    board = services.ranking(campaign, on)
+    memo: dict = {}  # one count of the ledger serves the targets, the totals and the regions
+    board = services.ranking(campaign, on, memo)
     rows = board["trees"][campaign.pk]
     colours = services.colour_counts(rows)
-    in_quarter = indicators.hazard_counts(campaign.region_path, max(campaign.starts_on, period.start), on)
-    total = indicators.hazard_counts(campaign.region_path, campaign.starts_on, on)
+    in_quarter = indicators.hazard_counts(campaign.region_path, max(campaign.starts_on, period.start), on, memo)
+    total = indicators.hazard_counts(campaign.region_path, campaign.starts_on, on, memo)
     months = [Period("month", period.year, m) for m in range(period.start.month, period.end.month + 1)]
     due = ProgressReport.objects.filter(task__campaign__in=[campaign, *campaign.derived.all()],
                                         period__in=[m.key for m in months])

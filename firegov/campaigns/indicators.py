@@ -26,7 +26,6 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.db.models import Count, Q
-from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -55,7 +54,7 @@ class Indicator:
     label: str
     percent: bool
     params: tuple[str, ...]
-    compute: Callable[[Where, date], Decimal]
+    compute: Callable[[Where, date, dict | None], Decimal]
 
 
 def day_end(day: date) -> datetime:
@@ -81,41 +80,61 @@ def _rate(part: int, whole: int) -> Decimal:
     return (Decimal(part) * 100 / whole).quantize(Decimal("0.1")) if whole else Decimal(0)
 
 
-def _counted(where: Where, on: date) -> dict:
-    """Hazards found and rectified in one pass (one scan of millions of rows, not two)."""
-    return _hazards_found(where, on).aggregate(found=Count("id"), rectified=Count("id", filter=Q(
-        closed_at__lte=day_end(on))))
+def _by_path(where: Where, on: date, memo: dict | None) -> dict[str, tuple[int, int]]:
+    """Hazards found and rectified by exact region path, in one scan (the ``hz_count`` index covers
+    it). Totals and subdivisions are sums of these rows, so a document that asks for a region's
+    total and for its subdivisions on the same day scans the ledger once (``memo``)."""
+    key = ("hazards-by-path", where.region_path, where.since, on, tuple(sorted(where.params.items())))
+    if memo is not None and key in memo:
+        return memo[key]
+    rows = (_hazards_found(where, on).values("region_path")
+            .annotate(found=Count("id"), rectified=Count("id", filter=Q(closed_at__lte=day_end(on))))
+            .values_list("region_path", "found", "rectified"))
+    result = {path: (found, rectified) for path, found, rectified in rows}
+    if memo is not None:
+        memo[key] = result
+    return result
 
 
-def hazards_found(where: Where, on: date) -> Decimal:
-    return Decimal(_counted(where, on)["found"])
+def _counted(where: Where, on: date, memo: dict | None = None) -> dict:
+    rows = _by_path(where, on, memo).values()
+    return {"found": sum(r[0] for r in rows), "rectified": sum(r[1] for r in rows)}
 
 
-def hazards_rectified(where: Where, on: date) -> Decimal:
-    return Decimal(_counted(where, on)["rectified"])
+def hazards_found(where: Where, on: date, memo: dict | None = None) -> Decimal:
+    return Decimal(_counted(where, on, memo)["found"])
 
 
-def closing_rate(where: Where, on: date) -> Decimal:
-    counts = _counted(where, on)
+def hazards_rectified(where: Where, on: date, memo: dict | None = None) -> Decimal:
+    return Decimal(_counted(where, on, memo)["rectified"])
+
+
+def closing_rate(where: Where, on: date, memo: dict | None = None) -> Decimal:
+    counts = _counted(where, on, memo)
     return _rate(counts["rectified"], counts["found"])
 
 
-def hazard_counts(region_path: str, since: date, on: date) -> dict:
-    """Hazards found, rectified and the closing rate over a region, in one query."""
-    counts = _counted(Where(region_path, since, {}), on)
+def hazard_counts(region_path: str, since: date, on: date, memo: dict | None = None) -> dict:
+    """Hazards found, rectified and the closing rate over a region."""
+    counts = _counted(Where(region_path, since, {}), on, memo)
     return {**counts, "rate": _rate(counts["rectified"], counts["found"])}
 
 
-def hazards_by_subdivision(region_path: str, width: int, since: date, on: date) -> dict[str, dict]:
-    """Found and rectified by subdivision (the first ``width`` characters of the path) in one
-    grouped query, as the indicators count them."""
-    rows = (_hazards_found(Where(region_path, since, {}), on).annotate(prefix=Substr("region_path", 1, width))
-            .values("prefix").annotate(found=Count("id"), rectified=Count("id", filter=Q(closed_at__lte=day_end(on)))))
-    return {row["prefix"]: {"found": row["found"], "rectified": row["rectified"],
-                            "rate": _rate(row["rectified"], row["found"])} for row in rows}
+def hazards_by_subdivision(region_path: str, width: int, since: date, on: date,
+                           memo: dict | None = None) -> dict[str, dict]:
+    """Found and rectified by subdivision (the first ``width`` characters of the path), as the
+    indicators count them, folded from the same per-path rows as the region's total."""
+    folded: dict[str, list[int]] = {}
+    for path, (found, rectified) in _by_path(Where(region_path, since, {}), on, memo).items():
+        if len(path) >= width:
+            entry = folded.setdefault(path[:width], [0, 0])
+            entry[0] += found
+            entry[1] += rectified
+    return {prefix: {"found": found, "rectified": rectified, "rate": _rate(rectified, found)}
+            for prefix, (found, rectified) in folded.items()}
 
 
-def major_listed(where: Where, on: date) -> Decimal:
+def major_listed(where: Where, on: date, memo: dict | None = None) -> Decimal:
     cases = MajorHazardCase.objects.filter(subtree_q("region_path", where.region_path),
                                            listed_at__gte=day_start(where.since), listed_at__lte=day_end(on))
     return Decimal(cases.exclude(status=CaseStatus.REJECTED).count())
@@ -136,11 +155,11 @@ def _inspected(where: Where, on: date):
                                      completed_at__lte=day_end(on)).values("unit_id")
 
 
-def units_inspected(where: Where, on: date) -> Decimal:
+def units_inspected(where: Where, on: date, memo: dict | None = None) -> Decimal:
     return Decimal(_units(where, on).filter(pk__in=_inspected(where, on)).count())
 
 
-def units_inspected_share(where: Where, on: date) -> Decimal:
+def units_inspected_share(where: Where, on: date, memo: dict | None = None) -> Decimal:
     units = _units(where, on)
     return _rate(units.filter(pk__in=_inspected(where, on)).count(), units.count())
 
@@ -184,7 +203,7 @@ def value(code: str, region_path: str, since: date, on: date, params: dict | Non
     key = (code, region_path, since, on, tuple(sorted(params.items())))
     if memo is not None and key in memo:
         return memo[key]
-    result = INDICATORS[code].compute(Where(region_path, since, params), on)
+    result = INDICATORS[code].compute(Where(region_path, since, params), on, memo)
     if memo is not None:
         memo[key] = result
     return result

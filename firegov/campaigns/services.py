@@ -756,13 +756,13 @@ def _overall(rows: list[dict]) -> float:
     return round(sum(r["progress"] * float(r["task"].weight) for r in top) / total, 1) if total else 0.0
 
 
-def ranking(campaign: Campaign, on: date | None = None) -> dict:
+def ranking(campaign: Campaign, on: date | None = None, memo: dict | None = None) -> dict:
     """Who is ahead and who is behind (清单式晾晒): the campaign's completion; each lead agency's
     mean progress over the leaf tasks it leads in the campaign's lists and the derived ones, with
     its red tasks; each derived list's completion by region. Best first. Also the rows of each
     list (``trees``) and the leaf rows the agencies are ranked on (``leaves``)."""
     lists = [campaign, *Campaign.objects.filter(parent=campaign).select_related("region")]
-    memo: dict = {}
+    memo = {} if memo is None else memo  # indicator values, shared with the caller's document
     trees = {c.pk: tree(c, on, memo) for c in lists}
     by_agency: dict[int, dict] = {}
     leaves = []

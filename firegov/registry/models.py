@@ -111,6 +111,8 @@ class Unit(models.Model):
         indexes = [
             # A plain index: SQLite's planner does not use a partial one for COUNT(*) (166 -> 12 ms).
             models.Index(fields=["deleted_at", "id"], name="unit_alive_id"),
+            # Units live on a past day, counted from the index alone (campaign indicators).
+            models.Index(fields=["region_path", "created_at", "deleted_at"], name="unit_dated"),
             models.Index(fields=["region_path", "id"], condition=ALIVE, name="unit_alive_region"),
             models.Index(fields=["sector", "region_path"], condition=ALIVE, name="unit_alive_sector"),
             # A department officer's deep pages: an index-only backward scan on PostgreSQL (200 -> 6 ms).

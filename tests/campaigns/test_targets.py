@@ -141,3 +141,25 @@ def test_the_task_page_shows_targets_and_takes_a_manual_value(city, plan, api_fo
                                                                "evidence": upload("名单.jpg")})
     assert response.status_code == 302
     assert "120" in client.get(f"/campaigns/tasks/{schools.pk}/").content.decode()
+
+
+def test_totals_and_subdivisions_come_from_one_scan_per_day(city, history, plan, api_for):  # noqa: F811
+    """A document asks for the city's closing rate (a target), its total and its counties on the same
+    day: the ledger is scanned once for that day, and the folded counties add up to the total."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    campaign, top, schools, lanes, hospitals = plan
+    on, since = date(YEAR, 7, 1), campaign.starts_on
+    memo: dict = {}
+    with CaptureQueriesContext(connection) as queries:
+        total = indicators.hazard_counts(city.city.path, since, on, memo)
+        counties = indicators.hazards_by_subdivision(city.city.path, len(city.xc.path), since, on, memo)
+        rate = indicators.value("closing_rate", city.city.path, since, on, {}, memo)
+    scans = [q for q in queries.captured_queries if 'FROM "hazards_hazard"' in q["sql"]]
+    assert len(scans) == 1
+    assert total == {"found": 4, "rectified": 3, "rate": Decimal("75.0")} and rate == Decimal("75.0")
+    assert counties == {city.xc.path: {"found": 3, "rectified": 2, "rate": Decimal("66.7")},
+                        city.tz.path: {"found": 1, "rectified": 1, "rate": Decimal("100.0")}}
+    assert counties[city.xc.path] == indicators.hazard_counts(city.xc.path, since, on)  # as counted alone
+    assert indicators.hazards_by_subdivision(city.city.path, 20, since, on, memo) == {}  # no path that long
