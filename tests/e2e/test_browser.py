@@ -66,5 +66,13 @@ def test_create_unit_then_find_it_on_list_and_map(transactional_db, city, live_s
     page.goto(f"{live_server.url}/units/map/?q={name}")
     page.wait_for_selector("#map[data-loaded]", state="attached", timeout=15000)
     assert page.get_attribute("#map", "data-loaded") == "1"
+    painted = page.evaluate("""() => {  // the markers are drawn on a canvas (preferCanvas)
+        const canvas = document.querySelector('#map canvas');
+        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let count = 0;
+        for (let i = 3; i < pixels.length; i += 4) { if (pixels[i]) count++; }
+        return count;
+    }""")
+    assert painted > 20  # one point, no tiles: drawn at a finite zoom
     page.screenshot(path=str(tmp_path / "map.png"))
     assert errors == []

@@ -67,5 +67,7 @@ def test_a_department_reports_and_the_detachment_accepts(transactional_db, city,
     page.wait_for_selector("#region-map[data-loaded]", state="attached", timeout=15000)
     assert page.get_attribute("#region-map", "data-loaded") == "1"  # 薛城区 has coordinates, 滕州市 none
     assert page.locator(".leaflet-tooltip", has_text="薛城区").count() == 1
+    marker = page.get_attribute("#region-map path.leaflet-interactive", "d")
+    assert marker and marker != "M0 0", marker  # one point, no tiles: drawn at a finite zoom
     context.close()
     assert errors == []

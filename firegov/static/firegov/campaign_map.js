@@ -17,7 +17,8 @@
       radius: 8 + Math.min(Math.sqrt(p.tasks) * 2, 16), weight: 2, color: '#fff',
       fillColor: fill[p.colour] || fill.grey, fillOpacity: 0.85
     });
-    var label = p.name + (p.progress === null ? '' : ' ' + p.progress + '%');
+    var label = document.createElement('span');  // an element: Leaflet would read a string as HTML
+    label.textContent = p.name + (p.progress === null ? '' : ' ' + p.progress + '%');
     marker.bindTooltip(label, { permanent: true, direction: 'top', offset: [0, -8] });
     var box = document.createElement('div');
     var title = document.createElement(p.url ? 'a' : 'strong');
@@ -31,6 +32,6 @@
     layer.addLayer(marker);
   });
   layer.addTo(map);
-  if (points.length) { map.fitBounds(layer.getBounds().pad(0.2)); }
+  if (points.length) { map.fitBounds(layer.getBounds().pad(0.2), { maxZoom: 11 }); }  // one point: a county's scale
   el.dataset.loaded = String(points.length);
 })();

@@ -25,7 +25,7 @@
         layer.addLayer(marker);
       });
       layer.addTo(map);
-      if (data.features.length) { map.fitBounds(layer.getBounds().pad(0.1)); }
+      if (data.features.length) { map.fitBounds(layer.getBounds().pad(0.1), { maxZoom: 17 }); }  // one unit: street scale
       var note = document.createElement('span');
       if (!data.features.length) { note.textContent = ' ' + el.dataset.msgNone; }
       else if (data.total > data.limit) { note.textContent = ' ' + el.dataset.msgLimit; }
