@@ -195,6 +195,8 @@ def _task_fields(campaign: Campaign, data: dict, parent: Task | None) -> tuple[d
     due = _date(data.get("due_on"), "due_on", required=False)
     if starts and due and due < starts:
         raise ValidationError({"due_on": _("The due day comes before the start.")})
+    if starts and not (campaign.starts_on <= starts <= campaign.ends_on):
+        raise ValidationError({"starts_on": _("The start lies within the campaign's period.")})
     if due and not (campaign.starts_on <= due <= campaign.ends_on):
         raise ValidationError({"due_on": _("The due day lies within the campaign's period.")})
     weight = _decimal(data.get("weight") or 1, "weight")
@@ -767,11 +769,8 @@ def ranking(campaign: Campaign, on: date | None = None, memo: dict | None = None
     by_agency: dict[int, dict] = {}
     leaves = []
     for rows in trees.values():
-        parents = {r["task"].parent_id for r in rows}
-        for row in rows:
+        for row in _leaves(rows):
             task = row["task"]
-            if task.pk in parents or task.status == TaskStatus.CANCELLED:
-                continue
             leaves.append(row)
             entry = by_agency.setdefault(task.lead_id, {"agency": task.lead, "tasks": 0, "sum": 0.0, "red": 0})
             entry["tasks"] += 1
@@ -787,8 +786,8 @@ def ranking(campaign: Campaign, on: date | None = None, memo: dict | None = None
 
 
 def visible_tree(user, campaign: Campaign, on: date | None = None) -> list[dict]:
-    """The rows of ``tree`` the user may see: all of them for the issuer's side, the tasks it leads
-    or cooperates on (and their parents) for a department."""
+    """The rows of ``tree`` the user may see: all of them for the issuer's side; for a department,
+    the tasks it leads or cooperates on."""
     visible = set(scope(user, Task.objects.filter(campaign=campaign)).values_list("pk", flat=True))
     return [row for row in tree(campaign, on) if row["task"].pk in visible]
 
@@ -796,9 +795,10 @@ def visible_tree(user, campaign: Campaign, on: date | None = None) -> list[dict]
 def timeline(campaign: Campaign, rows: list[dict], on: date | None = None) -> dict:
     """The Gantt chart of a tree's rows (挂图作战), as percentages of one axis: the campaign's period,
     widened to any task or milestone outside it. Each bar runs from the task's start (the campaign's
-    when it has none) to the end of its due day (the template fills it to its progress), with a mark where the
-    schedule expects it to be; milestones sit at the end of their due day, done if done by ``on``;
-    the phases are bands on top; ``today`` is where ``on`` falls (None outside the axis)."""
+    when it has none) to the end of its due day (the template fills it to its progress), with a mark
+    where the schedule expects it to be; milestones sit at the end of their due day, done if done by
+    ``on``; the phases are bands on top; ``today`` is the end of ``on`` (None outside the axis), the
+    moment the judgements describe (reports accepted that day count)."""
     on = on or timezone.localdate()
     phases = list(campaign.phases.all())
     spans = [(r["task"].starts_on or campaign.starts_on, r["task"].due_on or campaign.ends_on) for r in rows]
@@ -821,18 +821,29 @@ def timeline(campaign: Campaign, rows: list[dict], on: date | None = None) -> di
         "axis": axis, "ticks": gantt.ticks(axis), "bars": bars,
         "phases": [{"phase": p, **dict(zip(("left", "width"), axis.span(p.starts_on, p.ends_on), strict=True))}
                    for p in phases],
-        "today": axis.at(on) if axis.start <= on <= axis.end else None, "on": on,
+        "today": axis.at(on + timedelta(days=1)) if axis.start <= on <= axis.end else None, "on": on,
     }
 
 
+def _leaves(rows: list[dict]) -> list[dict]:
+    """The rows without sub-tasks that were not cancelled on the day judged (grey)."""
+    parents = {r["task"].parent_id for r in rows}
+    return [r for r in rows if r["task"].pk not in parents and r["judgement"].colour != "grey"]
+
+
 def region_progress(user, campaign: Campaign, on: date | None = None) -> list[dict]:
-    """Progress by subdivision of the campaign's region (the map): a subdivision that derived its
-    own lists shows that list's completion and colours; any other, the mean progress and colours
-    of the campaign's leaf tasks scoped inside it (None when there are none). Only subdivisions the
-    user may see. Colour: red when any task there is red, else yellow when any is, else green;
-    grey without tasks."""
+    """Progress by subdivision of the campaign's region (the map), for the subdivisions the user may
+    see. A subdivision that derived its own lists is counted on their leaf tasks, with their
+    completion as the ranking gives it; any other on the campaign's leaf tasks scoped inside it, with
+    their mean progress (None without any). A department counts only the tasks it may see (those it
+    leads or cooperates on), with their mean progress. Colour: red when any of those tasks is red,
+    else yellow when any is, else green; grey without tasks."""
     children = list(scope(user, Region.objects.filter(parent=campaign.region_id)))
     lists = {c.region_id: c for c in Campaign.objects.filter(parent=campaign)}
+    visible = set(scope(user, Task.objects.filter(campaign__in=[campaign, *lists.values()]))
+                  .values_list("pk", flat=True))
+    partly_hidden = set(Task.objects.filter(campaign__in=lists.values()).exclude(pk__in=visible)
+                        .values_list("campaign_id", flat=True).distinct())
     memo: dict = {}
     own: list[dict] | None = None
     result = []
@@ -840,17 +851,18 @@ def region_progress(user, campaign: Campaign, on: date | None = None) -> list[di
         derived = lists.get(child.pk)
         if derived is not None:
             rows = tree(derived, on, memo)
-            progress = _overall(rows)
+            leaves = [r for r in _leaves(rows) if r["task"].pk in visible]
         else:
             if own is None:
-                own = tree(campaign, on, memo)
-                parents = {r["task"].parent_id for r in own}
-                own = [r for r in own if r["task"].pk not in parents and r["task"].status != TaskStatus.CANCELLED]
-            rows = [r for r in own if _inside(r["task"].region_path, child.path)]
-            progress = round(sum(r["progress"] for r in rows) / len(rows), 1) if rows else None
-        counts = colour_counts(rows)
-        colour = next((c for c in ("red", "yellow") if counts[c]), "green" if rows else "grey")
-        result.append({"region": child, "list": derived, "progress": progress, "tasks": len(rows),
+                own = [r for r in _leaves(tree(campaign, on, memo)) if r["task"].pk in visible]
+            rows, leaves = None, [r for r in own if _inside(r["task"].region_path, child.path)]
+        if rows is not None and leaves and derived.pk not in partly_hidden:
+            progress = _overall(rows)
+        else:
+            progress = round(sum(r["progress"] for r in leaves) / len(leaves), 1) if leaves else None
+        counts = colour_counts(leaves)
+        colour = next((c for c in ("red", "yellow") if counts[c]), "green" if leaves else "grey")
+        result.append({"region": child, "list": derived, "progress": progress, "tasks": len(leaves),
                        "counts": counts, "colour": colour})
     return result
 

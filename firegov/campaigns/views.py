@@ -11,11 +11,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from firegov.campaigns import documents, excel, services
+from firegov.campaigns.api import RegionProgressSerializer
 from firegov.campaigns.models import Campaign, ProgressReport, Task
 from firegov.core.attachments import open_stored
 from firegov.core.roles import can
@@ -64,11 +66,11 @@ def campaign_detail(request, pk):
     elif tab == "map":
         on = _day(request.GET.get("on"))
         context.update(on=on, regions=services.region_progress(request.user, campaign, on))
-        context["points"] = [
-            {"name": e["region"].name, "lat": e["region"].lat, "lng": e["region"].lng, "progress": e["progress"],
-             "colour": e["colour"], "tasks": e["tasks"], **e["counts"],
-             "url": e["list"].get_absolute_url() if e["list"] else None}
-            for e in context["regions"] if e["region"].lat is not None and e["region"].lng is not None]
+        context["points"] = [  # the API's figures, with a link to the derived list
+            {**point, "url": reverse("campaigns:detail", args=[point["derived_campaign"]])
+             if point["derived_campaign"] else None}
+            for point in RegionProgressSerializer(context["regions"], many=True).data
+            if point["lat"] is not None and point["lng"] is not None]
     else:
         on = _day(request.GET.get("on"))
         rows = services.visible_tree(request.user, campaign, on)

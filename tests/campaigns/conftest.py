@@ -36,15 +36,3 @@ def plan(city, api_for):
     hospitals = task("医院消防安全", city.health)
     return campaign, top, schools, lanes, hospitals
 
-
-@pytest.fixture
-def client_for():
-    """A page client logged in as ``user``."""
-    from django.test import Client
-
-    def _client(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return _client

@@ -143,7 +143,7 @@ def test_the_task_page_shows_targets_and_takes_a_manual_value(city, plan, api_fo
     assert "120" in client.get(f"/campaigns/tasks/{schools.pk}/").content.decode()
 
 
-def test_totals_and_subdivisions_come_from_one_scan_per_day(city, history, plan, api_for):  # noqa: F811
+def test_totals_and_subdivisions_come_from_one_scan_per_day(city, history, plan):
     """A document asks for the city's closing rate (a target), its total and its counties on the same
     day: the ledger is scanned once for that day, and the folded counties add up to the total."""
     from django.db import connection
