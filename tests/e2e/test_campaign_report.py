@@ -69,5 +69,12 @@ def test_a_department_reports_and_the_detachment_accepts(transactional_db, city,
     assert page.locator(".leaflet-tooltip", has_text="薛城区").count() == 1
     marker = page.get_attribute("#region-map path.leaflet-interactive", "d")
     assert marker and marker != "M0 0", marker  # one point, no tiles: drawn at a finite zoom
+    city.tz.name, city.tz.lat, city.tz.lng = '<img src=x onerror="window.pwned=1">滕州市', 35.084, 117.165
+    city.tz.save()
+    page.goto(f"{base}/campaigns/{campaign.pk}/?tab=map")
+    page.wait_for_selector("#region-map[data-loaded='2']", state="attached", timeout=15000)
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => window.pwned") is None  # a region's name is shown as text
+    assert page.locator(".leaflet-tooltip", has_text="<img src=x").count() == 1
     context.close()
     assert errors == []
