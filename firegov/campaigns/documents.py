@@ -94,9 +94,10 @@ def dispatch_sheet(campaign: Campaign, period: Period) -> bytes:
         sheet.cell(sheet.max_row, 8).fill = PatternFill("solid", fgColor=FILLS[judgement.colour])
     for column, width in zip("ABCDEFGHIJKLM", (8, 36, 22, 30, 12, 9, 9, 12, 40, 9, 40, 30, 10), strict=True):
         sheet.column_dimensions[column].width = width
+    wrap = Alignment(wrap_text=True, vertical="top")  # one style object for ~6,500 cells
     for line in sheet.iter_rows(min_row=4):
         for cell in line:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.alignment = wrap
 
     ranked = book.create_sheet(_("Ranking")[:31])
     ranked.append([_("Rank"), _("Lead agency"), _("Tasks led"), _("Completion"), _("Tasks lagging")])
