@@ -779,7 +779,7 @@ def ranking(campaign: Campaign, on: date | None = None, memo: dict | None = None
     agencies = sorted(({**e, "progress": round(e["sum"] / e["tasks"], 1)} for e in by_agency.values()),
                       key=lambda e: (-e["progress"], e["red"], e["agency"].name))
     regions = sorted(({"campaign": c, "region": c.region, "progress": _overall(trees[c.pk]),
-                       "red": sum(r["judgement"].colour == "red" for r in trees[c.pk])} for c in lists[1:]),
+                       "red": sum(r["judgement"].colour == "red" for r in _leaves(trees[c.pk]))} for c in lists[1:]),
                      key=lambda e: (-e["progress"], e["red"]))
     return {"overall": _overall(trees[campaign.pk]), "agencies": agencies, "regions": regions, "trees": trees,
             "leaves": leaves}

@@ -147,6 +147,8 @@ def test_the_map_shows_each_county_by_its_own_lists_or_by_the_tasks_inside_it(ci
     colours = [r["colour"] for r in leaves]
     assert (xc["red"], xc["yellow"], xc["green"]) == tuple(colours.count(c) for c in ("red", "yellow", "green"))
     assert xc["colour"] == next(c for c in ("red", "yellow", "green") if c in colours)
+    board = next(r for r in services.ranking(campaign)["regions"] if r["region"] == city.xc)
+    assert (board["progress"], board["red"]) == (xc["progress"], xc["red"])  # the public board agrees
 
     tz = regions["滕州市"]
     own = {r["code"]: r for r in api_for(city.zhidui).get(f"/api/campaigns/{campaign.pk}/progress/").json()}
