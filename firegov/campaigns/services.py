@@ -115,11 +115,16 @@ def _inside(path: str, outer: str) -> bool:
     return path.startswith(outer)
 
 
+def acts_for(user, *agency_ids) -> bool:
+    """Whether the user may act for one of these agencies: an administrator, or one of its staff."""
+    return user.is_system_admin or user.agency_id in agency_ids
+
+
 def _require_manager(user, campaign: Campaign | None = None) -> None:
     """Campaign plans are written by the issuing agency (or an administrator)."""
     if not can(user, "change", "campaigns.campaign"):
         raise PermissionDenied(_("Your role may not do this."))
-    if campaign is not None and not user.is_system_admin and user.agency_id != campaign.issuer_id:
+    if campaign is not None and not acts_for(user, campaign.issuer_id):
         raise PermissionDenied(_("Only the issuing agency changes this campaign's lists."))
 
 
@@ -401,9 +406,9 @@ def report_step(user, report: ProgressReport, action: str, data: dict | None = N
         if "note" in step.needs and not note:
             raise ValidationError({"note": _("Say what must change.")})
         campaign = report.task.campaign
-        if action == "submit" and not user.is_system_admin and user.agency_id != report.agency_id:
+        if action == "submit" and not acts_for(user, report.agency_id):
             raise PermissionDenied(_("Only the reporting agency submits its report."))
-        if action in ("accept", "return") and not user.is_system_admin and user.agency_id != campaign.issuer_id:
+        if action in ("accept", "return") and not acts_for(user, campaign.issuer_id):
             raise PermissionDenied(_("Only the issuing agency reviews the reports."))
         before, now = report.status, timezone.now()
         report.status = step.target
@@ -470,7 +475,7 @@ def report_target_value(user, target: Target, data: dict, evidence=None) -> Targ
     require_visible(user, Task.objects.all(), task.pk)
     if target.indicator:
         raise ValidationError(_("This target is computed from the data; it takes no reported values."))
-    if not (user.is_system_admin or responsible(task, user.agency) or user.agency_id == task.campaign.issuer_id):
+    if not (acts_for(user, task.campaign.issuer_id) or responsible(task, user.agency)):
         raise PermissionDenied(_("Only the lead and cooperating agencies report on a task."))
     on = _date(data.get("on") or timezone.localdate(), "on")
     if on > timezone.localdate() or on < task.campaign.starts_on:
@@ -594,7 +599,7 @@ def add_measure(user, campaign: Campaign, data: dict) -> Measure:
 def advance_measure(user, measure: Measure, data: dict, document=None) -> Measure:
     """Drafting → issued (with the document number and date) → in force (from a date)."""
     require_visible(user, Measure.objects.all(), measure.pk)
-    if not (user.is_system_admin or user.agency_id in (measure.owner_id, measure.campaign.issuer_id)):
+    if not acts_for(user, measure.owner_id, measure.campaign.issuer_id):
         raise PermissionDenied(_("Only the owner or the issuing agency moves a measure on."))
     with transaction.atomic():
         measure = Measure.objects.select_for_update().get(pk=measure.pk)
@@ -646,7 +651,7 @@ def hold_to_account(user, campaign: Campaign, data: dict) -> Accountability:
 def record_follow_up(user, record: Accountability, data: dict) -> Accountability:
     """The agency held to account says what it did (整改落实情况)."""
     require_visible(user, Accountability.objects.all(), record.pk)
-    if not (user.is_system_admin or user.agency_id in (record.agency_id, record.campaign.issuer_id)):
+    if not acts_for(user, record.agency_id, record.campaign.issuer_id):
         raise PermissionDenied(_("Only the agency held to account or the issuing agency records the follow-up."))
     record.follow_up = _text(data, "follow_up", 5000)
     record.followed_up_on = _date(data.get("on") or timezone.localdate(), "on")
@@ -931,7 +936,7 @@ def complete_milestone(user, milestone: Milestone, on: date | None = None) -> Mi
     """The lead agency (or the issuer) says a milestone was reached; its deadline is done."""
     task = milestone.task
     require_visible(user, Task.objects.all(), task.pk)
-    if not (user.is_system_admin or user.agency_id in (task.lead_id, task.campaign.issuer_id)):
+    if not acts_for(user, task.lead_id, task.campaign.issuer_id):
         raise PermissionDenied(_("Only the lead agency or the issuing agency marks a milestone reached."))
     milestone.done_on = _date(on or timezone.localdate(), "on")
     if milestone.done_on > timezone.localdate():

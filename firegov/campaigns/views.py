@@ -50,7 +50,7 @@ def campaign_detail(request, pk):
     context = {"campaign": campaign, "tab": tab, "phases": campaign.phases.all(),
                "derived": scope(request.user, campaign.derived.select_related("region")),
                "may_derive": _may_derive(request.user, campaign),
-               "may_import": request.user.is_system_admin or request.user.agency_id == campaign.issuer_id}
+               "may_import": services.acts_for(request.user, campaign.issuer_id)}
     if tab == "hazards":
         context["hazards"] = services.hazard_summary(request.user, campaign)
     elif tab == "measures":
@@ -124,8 +124,8 @@ def task_detail(request, pk):
             return redirect("campaigns:task", pk=task.pk)
     return render(request, "campaigns/task_detail.html", {
         "task": task, "reports": reports, "may_report": may_report,
-        "may_review": request.user.is_system_admin or request.user.agency_id == task.campaign.issuer_id,
-        "may_mark": request.user.is_system_admin or request.user.agency_id in (task.lead_id, task.campaign.issuer_id),
+        "may_review": services.acts_for(request.user, task.campaign.issuer_id),
+        "may_mark": services.acts_for(request.user, task.lead_id, task.campaign.issuer_id),
         "milestones": task.milestones.all(),
         "targets": [services.target_status(t, timezone.localdate()) for t in task.targets.all()],
     })
