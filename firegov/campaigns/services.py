@@ -843,32 +843,28 @@ def region_progress(user, campaign: Campaign, on: date | None = None) -> list[di
     their mean progress (None without any). A department counts only the tasks it may see (those it
     leads or cooperates on), with their mean progress. Colour: red when any of those tasks is red,
     else yellow when any is, else green; grey without tasks."""
-    children = list(scope(user, Region.objects.filter(parent=campaign.region_id)))
-    lists = {c.region_id: c for c in Campaign.objects.filter(parent=campaign)}
-    visible = set(scope(user, Task.objects.filter(campaign__in=[campaign, *lists.values()]))
-                  .values_list("pk", flat=True))
-    partly_hidden = set(Task.objects.filter(campaign__in=lists.values()).exclude(pk__in=visible)
+    board = ranking(campaign, on)  # the board's trees and list completions: the map agrees with it
+    lists = {entry["region"].pk: entry for entry in board["regions"]}
+    family = [campaign.pk, *(entry["campaign"].pk for entry in lists.values())]
+    visible = set(scope(user, Task.objects.filter(campaign__in=family)).values_list("pk", flat=True))
+    partly_hidden = set(Task.objects.filter(campaign__in=family).exclude(pk__in=visible)
                         .values_list("campaign_id", flat=True).distinct())
-    memo: dict = {}
-    own: list[dict] | None = None
+    own = [r for r in _leaves(board["trees"][campaign.pk]) if r["task"].pk in visible]
     result = []
-    for child in children:
-        derived = lists.get(child.pk)
-        if derived is not None:
-            rows = tree(derived, on, memo)
-            leaves = [r for r in _leaves(rows) if r["task"].pk in visible]
+    for child in scope(user, Region.objects.filter(parent=campaign.region_id)):
+        entry = lists.get(child.pk)
+        if entry is not None:
+            leaves = [r for r in _leaves(board["trees"][entry["campaign"].pk]) if r["task"].pk in visible]
         else:
-            if own is None:
-                own = [r for r in _leaves(tree(campaign, on, memo)) if r["task"].pk in visible]
-            rows, leaves = None, [r for r in own if _inside(r["task"].region_path, child.path)]
-        if rows is not None and leaves and derived.pk not in partly_hidden:
-            progress = _overall(rows)
+            leaves = [r for r in own if _inside(r["task"].region_path, child.path)]
+        if entry is not None and leaves and entry["campaign"].pk not in partly_hidden:
+            progress = entry["progress"]
         else:
             progress = round(sum(r["progress"] for r in leaves) / len(leaves), 1) if leaves else None
         counts = colour_counts(leaves)
         colour = next((c for c in ("red", "yellow") if counts[c]), "green" if leaves else "grey")
-        result.append({"region": child, "list": derived, "progress": progress, "tasks": len(leaves),
-                       "counts": counts, "colour": colour})
+        result.append({"region": child, "list": entry["campaign"] if entry else None, "progress": progress,
+                       "tasks": len(leaves), "counts": counts, "colour": colour})
     return result
 
 
