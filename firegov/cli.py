@@ -7,6 +7,7 @@
     firegov uscc        check unified social credit codes (no database needed)
     firegov judge       judge major fire hazards by GB 35181 (no database needed)
     firegov draw        run or verify a double-random draw (no database needed)
+    firegov decode      decode GB/T 26875.3 frames given as hex (no database needed)
     firegov manage ...  any Django management command (migrate, createsuperuser, loaddemo, ...)
 """
 
@@ -18,7 +19,7 @@ import signal
 import subprocess
 import sys
 
-KERNEL_COMMANDS = {"classify", "uscc", "judge", "draw"}
+KERNEL_COMMANDS = {"classify", "uscc", "judge", "draw", "decode"}
 
 
 def _django():
@@ -112,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("uscc", help="check credit codes: firegov uscc CODE…", add_help=False)
     sub.add_parser("judge", help="judge major fire hazards: firegov judge FILE|-", add_help=False)
     sub.add_parser("draw", help="double-random draw: firegov draw … | firegov draw verify …", add_help=False)
+    sub.add_parser("decode", help="decode GB/T 26875.3 frames: firegov decode HEX…|-", add_help=False)
     return parser
 
 
@@ -130,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
             from firegov.kernels.cli_draw import run_draw
 
             return run_draw(argv[1:], sys.stdin, sys.stdout, sys.stderr)
+        if argv[0] == "decode":
+            from firegov.kernels.cli_decode import run_decode
+
+            return run_decode(argv[1:], sys.stdin, sys.stdout, sys.stderr)
         return cli_kernels.run_uscc(argv[1:], sys.stdout, sys.stderr)
     args = build_parser().parse_args(argv)
     return args.func(args) or 0
