@@ -3,6 +3,7 @@
     firegov demo        migrate the embedded database, load the demo city once, serve on :8000
     firegov serve       serve the web UI and API (ASGI, uvicorn) with a background worker
     firegov worker      run the background and periodic jobs (Huey consumer) alone
+    firegov gateway     run the GB/T 26875.3 gateway for user information transmission devices
     firegov classify    classify premises from a JSON file (no database needed)
     firegov uscc        check unified social credit codes (no database needed)
     firegov judge       judge major fire hazards by GB 35181 (no database needed)
@@ -35,15 +36,15 @@ def _manage(*args: str) -> None:
     call_command(*args)
 
 
-def _start_worker() -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "firegov.cli", "worker"])
+def _start(command: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "firegov.cli", command])
 
 
-def _serve(host: str, port: int, worker: bool, banner: str = "") -> int:
+def _serve(host: str, port: int, worker: bool, banner: str = "", gateway: bool = True) -> int:
     import uvicorn
 
     _manage("collectstatic", "--noinput", "--verbosity", "0")
-    child = _start_worker() if worker else None
+    children = [_start(name) for name, wanted in (("worker", worker), ("gateway", gateway)) if wanted]
     # uvicorn re-raises SIGTERM after its graceful shutdown; turning it into SystemExit lets the
     # finally block below stop the worker instead of leaving it orphaned.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
@@ -52,8 +53,9 @@ def _serve(host: str, port: int, worker: bool, banner: str = "") -> int:
     try:
         uvicorn.run("firegov.asgi:application", host=host, port=port, log_level="info", lifespan="off")
     finally:
-        if child is not None:
+        for child in children:
             child.send_signal(signal.SIGINT)
+        for child in children:
             try:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -73,12 +75,32 @@ def cmd_demo(args) -> int:
         f"  other demo accounts (same password): zhidui, xuecheng, tengzhou, jiaoyu, danwei, jiankong\n"
         f"  data directory: {settings.DATA_DIR}\n"
     )
-    return _serve(args.host, args.port, not args.no_worker, banner)
+    return _serve(args.host, args.port, not args.no_worker, banner, gateway=not args.no_gateway)
 
 
 def cmd_serve(args) -> int:
     _django()
-    return _serve(args.host, args.port, not args.no_worker)
+    return _serve(args.host, args.port, not args.no_worker, gateway=not args.no_gateway)
+
+
+def cmd_gateway(args) -> int:
+    _django()
+    import asyncio
+    import logging
+
+    from django.conf import settings
+
+    from firegov.iot.gateway import Gateway, GatewayConfig
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    config = GatewayConfig(host=args.host or settings.GATEWAY_HOST, port=settings.GATEWAY_PORT if args.port is None
+                           else args.port, centre_address=settings.GATEWAY_CENTRE_ADDRESS,
+                           timeout=settings.GATEWAY_TIMEOUT_S, retries=settings.GATEWAY_RETRIES)
+    try:
+        asyncio.run(Gateway(config).serve_forever())
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 def cmd_worker(args) -> int:
@@ -104,8 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--host", default=os.environ.get("FIREGOV_HOST", "127.0.0.1"))
         p.add_argument("--port", type=int, default=int(os.environ.get("FIREGOV_PORT", "8000")))
         p.add_argument("--no-worker", action="store_true", help="do not start the background worker")
+        p.add_argument("--no-gateway", action="store_true", help="do not start the GB/T 26875.3 gateway")
         p.set_defaults(func=func)
     sub.add_parser("worker", help="run background and periodic jobs").set_defaults(func=cmd_worker)
+    p = sub.add_parser("gateway", help="run the GB/T 26875.3 gateway for transmission devices")
+    p.add_argument("--host", default=None, help="address to listen on (FIREGOV_GATEWAY_HOST)")
+    p.add_argument("--port", type=int, default=None, help="TCP port (FIREGOV_GATEWAY_PORT, default 30119)")
+    p.set_defaults(func=cmd_gateway)
     p = sub.add_parser("manage", help="run a Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_manage)

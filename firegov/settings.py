@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "firegov.inspections",
     "firegov.hazards",
     "firegov.campaigns",
+    "firegov.iot",
 ]
 
 MIDDLEWARE = [
@@ -258,3 +259,10 @@ LOGGING = {
 
 AUDITLOG_CID_HEADER = "x-request-id"
 AUDITLOG_DISABLE_REMOTE_ADDR = False
+
+# GB/T 26875.3 gateway (firegov gateway; started by firegov serve/demo unless --no-gateway).
+GATEWAY_HOST = config.string("GATEWAY_HOST", "127.0.0.1")
+GATEWAY_PORT = config.integer("GATEWAY_PORT", 30119)
+GATEWAY_CENTRE_ADDRESS = config.integer("GATEWAY_CENTRE_ADDRESS", 0)
+GATEWAY_TIMEOUT_S = config.integer("GATEWAY_TIMEOUT_S", 10)
+GATEWAY_RETRIES = config.integer("GATEWAY_RETRIES", 3)

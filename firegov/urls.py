@@ -9,6 +9,7 @@ from firegov.core import api as core_api
 from firegov.core import views as core_views
 from firegov.hazards import api as hazards_api
 from firegov.inspections import api as inspections_api
+from firegov.iot import api as iot_api
 from firegov.registry import api as registry_api
 
 router = DefaultRouter()
@@ -50,5 +51,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/public/reports/", hazards_api.PublicReportCreate.as_view(), name="api-public-report"),
     path("api/public/reports/<str:code>/", hazards_api.PublicReportStatus.as_view(), name="api-public-report-status"),
+    path("api/iot/ingest/", iot_api.DeviceIngest.as_view(), name="api-iot-ingest"),
     path("api/", include((router.urls, "api"))),
 ]
