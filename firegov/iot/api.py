@@ -7,6 +7,7 @@ token 401, a retired device 403; nothing is stored unless the whole message is t
 
 from __future__ import annotations
 
+from django.db import IntegrityError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import JSONParser
@@ -40,5 +41,8 @@ class DeviceIngest(APIView):
             return Response({"error": "unknown device or wrong token"}, status=status.HTTP_401_UNAUTHORIZED)
         if not device.active:
             return Response({"error": "the device is out of service"}, status=status.HTTP_403_FORBIDDEN)
-        events = services.ingest(device, readings, Channel.HTTP)
+        try:
+            events = services.ingest(device, readings, Channel.HTTP)
+        except IntegrityError:  # a concurrent message opened the same alarm first: apply on top of it
+            events = services.ingest(device, readings, Channel.HTTP)
         return Response({"stored": len(events)}, status=status.HTTP_202_ACCEPTED)

@@ -41,6 +41,8 @@ from firegov.kernels.gb26875 import Deframer, Frame, Rejected, encode_adu, encod
 log = logging.getLogger("firegov.gateway")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CONFIRM, RESPONSE, DENY, SEND, CONTROL, REQUEST = 3, 5, 6, 2, 1, 4
+MAX_INFLIGHT = 64  # frames of one connection waiting for storage before it is read no further
+MAX_CACHED_ADDRESSES = 50_000  # spoofed addresses must not grow the cache without end
 
 
 @dataclass
@@ -98,6 +100,8 @@ class Connection(asyncio.Protocol):
         self.closed = False
         self._chain: asyncio.Future | None = None  # frames of one connection are handled in order
         self._stall: asyncio.TimerHandle | None = None
+        self.inflight = 0
+        self.reading_paused = False
 
     # --- asyncio.Protocol ----------------------------------------------------------------------------
     def connection_made(self, transport):
@@ -135,7 +139,18 @@ class Connection(asyncio.Protocol):
             previous = self._chain
             self._chain = asyncio.ensure_future(self._handle(item, previous))
             self.gateway.handling.add(self._chain)
-            self._chain.add_done_callback(self.gateway.handling.discard)
+            self._chain.add_done_callback(self._done)
+            self.inflight += 1
+            if self.inflight >= MAX_INFLIGHT and not self.reading_paused and self.transport is not None:
+                self.reading_paused = True  # a device far ahead of its confirms waits (TCP pushes back)
+                self.transport.pause_reading()
+
+    def _done(self, task: asyncio.Future) -> None:
+        self.gateway.handling.discard(task)
+        self.inflight -= 1
+        if self.reading_paused and self.inflight <= MAX_INFLIGHT // 4 and not self.closed:
+            self.reading_paused = False
+            self.transport.resume_reading()
 
     def pause_writing(self):  # the client stopped reading: give it `timeout` to catch up
         self._stall = asyncio.get_running_loop().call_later(self.gateway.config.timeout, self.abort, "not reading")
@@ -191,13 +206,15 @@ class Connection(asyncio.Protocol):
             self._send(reply(frame, DENY, now_local()))
 
     async def _identify(self, address: int) -> Device | None:
-        if self.device is not None and self.address == address:
-            return self.device
+        """The device of an address, re-read every ``device_cache_s`` (retired, moved to another unit)."""
         device = await self.gateway.device(address)
         if device is None:
-            log.warning("unknown device address %s from %s", address, self.peer)
+            log.warning("unknown or retired device address %s from %s", address, self.peer)
             return None
+        known = self.address == address
         self.device, self.address = device, address
+        if known:
+            return device
         old = self.gateway.by_address.get(address)
         if old is not None and old is not self:
             old.abort("the device connected again")
@@ -265,6 +282,18 @@ class Connection(asyncio.Protocol):
         return answer is not None
 
 
+def _one_by_one(batches: list[Batch]) -> list[bool]:
+    results = []
+    for batch in batches:
+        try:
+            ingest_batch([batch])
+            results.append(True)
+        except Exception:
+            log.exception("frame of device %s could not be stored", batch.device.pk)
+            results.append(False)
+    return results
+
+
 class Gateway:
     def __init__(self, config: GatewayConfig | None = None):
         self.config = config or GatewayConfig()
@@ -327,6 +356,8 @@ class Gateway:
             return Device.objects.select_related("unit").filter(address=address, active=True).first()
 
         device = await self._db(load)
+        if len(self._devices) >= MAX_CACHED_ADDRESSES:
+            self._devices.clear()
         self._devices[address] = (time.monotonic(), device)
         return device
 
@@ -343,12 +374,13 @@ class Gateway:
                 items.append(self._queue.get_nowait())
             try:
                 await self._db(ingest_batch, [batch for batch, _ in items])
-                ok = True
+                results = [True] * len(items)
             except Exception:
-                log.exception("storing %d frames failed", len(items))
-                ok = False
+                # One bad frame must not get every device's frames denied: store them one by one.
+                log.exception("storing %d frames together failed; storing them one by one", len(items))
+                results = await self._db(_one_by_one, [batch for batch, _ in items])
             self.stats.batches += 1
-            for _, future in items:
+            for (_, future), ok in zip(items, results, strict=True):
                 if not future.done():
                     future.set_result(ok)
 

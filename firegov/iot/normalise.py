@@ -61,6 +61,11 @@ class Reading:
     point_info: dict = field(default_factory=dict)  # sys_type, sys_addr, comp_type, comp_addr
 
 
+def _clean(text: str) -> str:
+    """Text for the database: no NUL characters (PostgreSQL refuses them)."""
+    return text.replace("\x00", "")
+
+
 def _device_time(text: str | None) -> datetime | None:
     moment = parse_time(text) if text else None
     return moment.replace(tzinfo=SHANGHAI) if moment else None
@@ -83,7 +88,7 @@ def from_frame(frame: Frame) -> list[Reading]:
         if kind in (1, 2):
             key = f"{obj['sys_type']}-{obj['sys_addr']}" + (f"-{obj['comp_addr']}" if kind == 2 else "")
             info = {k: obj[k] for k in ("sys_type", "sys_addr", "comp_type", "comp_addr") if k in obj}
-            out.append(Reading("status", key, _conditions(kind, obj["flags"]), label=obj.get("desc", ""),
+            out.append(Reading("status", key, _conditions(kind, obj["flags"]), label=_clean(obj.get("desc", "")),
                                device_time=when, detail={"status": obj["status"], "flags": obj["flags"]},
                                point_info=info))
         elif kind == 21:
@@ -102,7 +107,7 @@ def from_frame(frame: Frame) -> list[Reading]:
             out.append(Reading("operation", point, device_time=when,
                                detail={"op": obj["op"], "flags": obj["flags"], "operator": obj["operator"]}))
         elif kind == 7:
-            out.append(Reading("info", f"{obj['sys_type']}-{obj['sys_addr']}-{obj['comp_addr']}", label=obj["desc"],
+            out.append(Reading("info", f"{obj['sys_type']}-{obj['sys_addr']}-{obj['comp_addr']}", label=_clean(obj["desc"]),
                                detail={"config": True},
                                point_info={k: obj[k] for k in ("sys_type", "sys_addr", "comp_type", "comp_addr")}))
         elif kind in (5, 25):
@@ -130,7 +135,7 @@ def _number(value: Any, where: str) -> Decimal:
 
 def _text(item: dict, key: str, where: str, size: int, default: str = "") -> str:
     value = item.get(key, default)
-    if not isinstance(value, str) or len(value) > size:
+    if not isinstance(value, str) or len(value) > size or "\x00" in value:
         raise PayloadError(f"{where}: '{key}' must be text of at most {size} characters")
     return value
 
@@ -144,6 +149,8 @@ def _iso_time(value: Any, where: str) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise PayloadError(f"{where}: 'time' must be an ISO 8601 time") from None
+    if not 2000 <= moment.year <= 2200:
+        raise PayloadError(f"{where}: 'time' must lie between 2000 and 2200")
     return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
 
@@ -152,7 +159,7 @@ def from_payload(payload: Any, max_readings: int = 200) -> tuple[str, list[Readi
     if not isinstance(payload, dict):
         raise PayloadError("the payload must be a JSON object")
     code = payload.get("device")
-    if not isinstance(code, str) or not 0 < len(code) <= 40:
+    if not isinstance(code, str) or not 0 < len(code) <= 40 or "\x00" in code:
         raise PayloadError("'device' must be the device code")
     when = _iso_time(payload.get("time"), "payload")
     items = payload.get("readings")

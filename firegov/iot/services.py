@@ -34,6 +34,7 @@ RESET_CLEARS = (AlarmType.FIRE, AlarmType.SUPERVISORY, AlarmType.START)
 SEEN_RESOLUTION = timedelta(seconds=30)
 ELECTRICAL_COMPONENTS = {16, 17, 18}
 LIMIT_ALARMS = (AlarmType.VALUE, AlarmType.LOW_PRESSURE, AlarmType.ELECTRICAL)
+MAX_OFFSET = 2**31 - 1  # a device clock in 2099 must not overflow the column
 
 
 @dataclass
@@ -100,10 +101,13 @@ class _Alarms:
         return alarm
 
     def clear(self, device: Device, point_key: str, kind: str, at: datetime) -> Alarm | None:
+        """Clear at once (not at the end of the batch): the same condition may be raised again next."""
         alarm = self.open.pop((device.pk, point_key, kind), None)
         if alarm is not None:
             alarm.cleared_at = at
-            self.changed.add(alarm)
+            self.changed.discard(alarm)
+            Alarm.objects.filter(pk=alarm.pk).update(cleared_at=at, count=alarm.count, last_at=alarm.last_at,
+                                                     detail=alarm.detail)
         return alarm
 
     def clear_device(self, device: Device, kinds: Iterable[str], at: datetime) -> None:
@@ -152,8 +156,8 @@ def ingest_batch(items: list[Batch]) -> list[Event]:
     touched_points: dict[int, Point] = {}
     for item in items:
         device, at = item.device, item.received_at
-        if not device.online:
-            alarms.clear(device, "", AlarmType.OFFLINE, at)
+        if alarms.clear(device, "", AlarmType.OFFLINE, at) is not None:
+            device.online = False  # whatever this copy of the device says: have it marked online again
         for reading in item.readings:
             point = points.get((device.pk, reading.point)) if reading.point is not None else None
             point_key = point.key if point else ""
@@ -168,6 +172,9 @@ def ingest_batch(items: list[Batch]) -> list[Event]:
                 point.last_value, point.last_value_at = reading.value, at
                 kind, active, detail = _limits(device, point, reading.value, at)
                 if active:
+                    for other in LIMIT_ALARMS:  # from below the low limit to above the high one
+                        if other != kind:
+                            alarms.clear(device, point_key, other, at)
                     alarm = alarms.set(device, point, kind, at, detail)
                 elif point.out_since is None:  # back within limits
                     for limit_kind in LIMIT_ALARMS:
@@ -185,7 +192,7 @@ def ingest_batch(items: list[Batch]) -> list[Event]:
                     device.software_version = version
                     Device.objects.filter(pk=device.pk).update(software_version=version)
                 if "clock" in reading.detail and reading.device_time is not None:
-                    offset = round((reading.device_time - at).total_seconds())
+                    offset = max(-MAX_OFFSET, min(MAX_OFFSET, round((reading.device_time - at).total_seconds())))
                     device.clock_offset_s = offset
                     Device.objects.filter(pk=device.pk).update(clock_offset_s=offset)
                 continue  # configuration and clocks are kept on the device and point, not as events

@@ -56,6 +56,8 @@ def test_a_sensor_posts_a_fire_condition_and_a_reading(sensor):
     ({"device": "NB-860001", "readings": [{"point": "x" * 41, "value": 1}]}, "'point'"),
     ({"device": "NB-860001", "time": "yesterday", "readings": [{"value": 1}]}, "'time'"),
     ({"device": "NB-860001", "readings": [{}]}, "'value' or a 'condition'"),
+    ({"device": "NB-860001", "time": "0001-01-01T00:00:00+08:00", "readings": [{"value": 1}]}, "'time'"),
+    ({"device": "NB-860001", "readings": [{"value": 1, "label": "a\x00b"}]}, "'label'"),
 ])
 def test_bad_payloads_are_refused_and_nothing_is_stored(sensor, payload, fragment):
     _, token = sensor
@@ -123,3 +125,45 @@ def test_silent_devices_go_offline_and_come_back(sensor):
     offline.refresh_from_db()
     device.refresh_from_db()
     assert offline.cleared_at is not None and device.online
+
+
+def test_raised_cleared_and_raised_again_in_one_message(sensor):
+    """Regression: the clear used to be written after the new alarm, breaking 'one open alarm'."""
+    device, token = sensor
+    on, off = {"point": "smoke", "condition": "fire", "active": True}, {"point": "smoke", "condition": "fire",
+                                                                        "active": False}
+    assert post({"device": device.code, "readings": [on, off, on]}, token).status_code == 202
+    assert post({"device": device.code, "readings": [off, on]}, token).status_code == 202
+    assert list(Alarm.objects.order_by("id").values_list("cleared_at", flat=True)).count(None) == 1
+    assert Alarm.objects.count() == 3
+
+
+def test_a_reset_then_a_fire_in_one_frame(sensor):
+    device, _ = sensor
+    services.ingest(device, [normalise.Reading("status", "1-1-5", {"fire": True})])
+    services.ingest(device, [normalise.Reading("operation", "1-1", detail={"flags": ["reset"]}),
+                             normalise.Reading("status", "1-1-5", {"fire": True})])
+    assert Alarm.objects.filter(cleared_at__isnull=True).count() == 1
+
+
+def test_pressure_jumping_from_below_low_to_above_high_keeps_one_alarm(sensor):
+    device, _ = sensor
+    Point.objects.create(device=device, key="pressure", quantity="pressure", low=Decimal("0.1"), high=Decimal("1.2"))
+    services.ingest(device, [normalise.Reading("analog", "pressure", value=Decimal("0.05"))])
+    services.ingest(device, [normalise.Reading("analog", "pressure", value=Decimal("1.5"))])
+    assert list(Alarm.objects.filter(cleared_at__isnull=True).values_list("type", flat=True)) == ["value"]
+
+
+def test_a_device_clock_far_off_and_nul_in_descriptions(sensor):
+    device, _ = sensor
+    frame = decode_frame(encode_frame(serial=1, command=2, source=1, destination=0, sent_at="2026-11-23T10:00:00",
+                                      adu=encode_adu(28, [{"time": "2099-12-31T23:59:59"}])))
+    services.ingest(device, normalise.from_frame(frame), "gb26875")
+    device.refresh_from_db()
+    assert device.clock_offset_s == 2**31 - 1
+    status = encode_adu(2, [{"sys_type": 1, "sys_addr": 1, "comp_type": 40, "comp_addr": 7, "status": 2,
+                             "desc": "A\x00B", "time": "2026-11-23T10:00:00"}])
+    frame = decode_frame(encode_frame(serial=2, command=2, source=1, destination=0, sent_at="2026-11-23T10:00:00",
+                                      adu=status))
+    services.ingest(device, normalise.from_frame(frame), "gb26875")
+    assert Point.objects.get(key="1-1-7").label == "AB"

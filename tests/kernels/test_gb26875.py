@@ -384,13 +384,20 @@ def test_deframer_reports_bad_frames_with_their_header():
     good = frame_with(2, bytes.fromhex("1c01203a091a090c"))
     bad = bytearray(good)
     bad[-3] ^= 1
-    over = bytearray(good[:27])
-    over[24:26] = (2000).to_bytes(2, "little")
     deframer = Deframer()
-    out = deframer.feed(bytes(bad) + bytes(over) + good)
-    assert [type(x) for x in out] == [Rejected, Rejected, Frame]
+    out = deframer.feed(bytes(bad) + good)
+    assert [type(x) for x in out] == [Rejected, Frame]
     assert out[0].error == "checksum" and out[0].header["serial"] == 2
-    assert out[1].error == "adu_length" and out[1].header["adu_length"] == 2000
+
+
+@pytest.mark.parametrize("junk", [b"@", b"@@", b"@@@", b"\x00@", b"@\x00@"])
+def test_a_stray_start_byte_before_a_frame_costs_nothing(junk):
+    """A stray '@' makes a candidate whose length field is read off the real frame's bytes (here over
+    1024): it is dropped one byte at a time, never with the real frame's first byte."""
+    good = frame_with(2, bytes.fromhex("1c01203a091a090c"))
+    deframer = Deframer()
+    assert deframer.feed(junk + good + junk + good) == [decode_frame(good)] * 2
+    assert (deframer.discarded, deframer.pending) == (2 * len(junk), 0)
 
 
 def test_a_false_start_does_not_hold_back_the_frames_behind_it():

@@ -3,8 +3,8 @@
 Frames are not escaped, so they are delimited by the length field, never by scanning for ``##``
 (protocol.md §1). A candidate starts at ``40 40``; once its 27-byte header is in, the length field
 says where it ends. A candidate whose end marker is not ``23 23`` was not a frame (garbage that
-happened to hold ``40 40``, or a vendor's short login/heartbeat): the deframer drops one byte and
-searches again. While a candidate is incomplete, a complete, valid frame found further on proves the
+happened to hold ``40 40``, or a vendor's short login/heartbeat), and so was one whose length field is
+over the limit: the deframer drops one byte and searches again. While a candidate is incomplete, a complete, valid frame found further on proves the
 candidate false, so a false start never holds back the real frames behind it; likewise a candidate
 that fails a check but holds a valid frame inside it was a false start, not a bad frame.
 
@@ -71,11 +71,9 @@ class Deframer:
             if size - start < HEADER_SIZE:
                 break
             length = buf[start + 24] | (buf[start + 25] << 8)
-            if length > self.max_adu:
-                chunk = bytes(buf[start:start + HEADER_SIZE])
-                out.append(Rejected("adu_length", chunk, header(chunk)))
-                self.discarded += 2
-                pos = start + 2
+            if length > self.max_adu:  # no frame is that long: a false start (its extent is unknown)
+                self.discarded += 1
+                pos = start + 1
                 continue
             end = start + OVERHEAD + length
             if end > size:
