@@ -26,9 +26,8 @@ import asyncio
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django.db import close_old_connections, connections
 from django.utils import timezone
@@ -36,10 +35,9 @@ from django.utils import timezone
 from firegov.iot import normalise
 from firegov.iot.models import Channel, Device
 from firegov.iot.services import Batch, ingest_batch
-from firegov.kernels.gb26875 import Deframer, Frame, Rejected, encode_adu, encode_frame, parse_time, reply
+from firegov.kernels.gb26875 import Deframer, Frame, Rejected, encode_adu, encode_frame, reply
 
 log = logging.getLogger("firegov.gateway")
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 CONFIRM, RESPONSE, DENY, SEND, CONTROL, REQUEST = 3, 5, 6, 2, 1, 4
 MAX_INFLIGHT = 64  # frames of one connection waiting for storage before it is read no further
 MAX_CACHED_ADDRESSES = 50_000  # spoofed addresses must not grow the cache without end
@@ -76,11 +74,11 @@ class Stats:
     unknown: int = 0
     batches: int = 0
     garbage_bytes: int = 0
-    started: float = field(default_factory=time.monotonic)
 
 
 def now_local() -> datetime:
-    return timezone.now().astimezone(SHANGHAI)
+    """The centre's time as devices keep theirs (Asia/Shanghai)."""
+    return timezone.now().astimezone(normalise.SHANGHAI)
 
 
 class Connection(asyncio.Protocol):
@@ -133,7 +131,7 @@ class Connection(asyncio.Protocol):
             if isinstance(item, Rejected):
                 self.gateway.stats.rejected += 1
                 if item.header is not None:
-                    self._send(reply(item.header, DENY, now_local()))
+                    self._deny(item.header)
                 continue
             self.gateway.stats.frames += 1
             previous = self._chain
@@ -165,6 +163,11 @@ class Connection(asyncio.Protocol):
         if not self.closed and self.transport is not None:
             self.transport.write(data)
 
+    def _deny(self, to: Frame | dict) -> None:
+        """Answer deny (6) to a frame, or to the header of a rejected one (§6.5.3)."""
+        self.gateway.stats.denied += 1
+        self._send(reply(to, DENY, now_local()))
+
     def abort(self, why: str) -> None:
         log.info("closing %s (%s): %s", self.peer, self.address, why)
         if self.transport is not None:
@@ -180,20 +183,19 @@ class Connection(asyncio.Protocol):
             await self._dispatch(frame)
         except Exception:
             log.exception("frame from %s could not be handled", self.peer)
-            self._send(reply(frame, DENY, now_local()))
+            self._deny(frame)
 
     async def _dispatch(self, frame: Frame) -> None:
         if frame.command in (CONFIRM, RESPONSE, DENY):
             await self._answer(frame)
             return
         if frame.command != SEND:
-            self.gateway.stats.denied += 1
-            self._send(reply(frame, DENY, now_local()))  # a device does not command the centre
+            self._deny(frame)  # a device does not command the centre
             return
         device = await self._identify(frame.source)
         if device is None:
             self.gateway.stats.unknown += 1
-            self._send(reply(frame, DENY, now_local()))
+            self._deny(frame)
             return
         received = timezone.now()
         stored = await self.gateway.store(Batch(device, normalise.from_frame(frame), Channel.TCP, received))
@@ -202,8 +204,7 @@ class Connection(asyncio.Protocol):
             self.gateway.stats.stored += 1
             self._check_clock(frame, received)
         else:
-            self.gateway.stats.denied += 1
-            self._send(reply(frame, DENY, now_local()))
+            self._deny(frame)
 
     async def _identify(self, address: int) -> Device | None:
         """The device of an address, re-read every ``device_cache_s`` (retired, moved to another unit)."""
@@ -264,10 +265,10 @@ class Connection(asyncio.Protocol):
         pending.timer = asyncio.get_running_loop().call_later(self.gateway.config.timeout, self._retry, serial)
 
     def _check_clock(self, frame: Frame, received: datetime) -> None:
-        sent = parse_time(frame.sent_at)
+        sent = normalise.device_time(frame.sent_at)
         if sent is None or (self.last_clock_sync is not None and time.monotonic() - self.last_clock_sync < 3600):
             return
-        drift = abs((sent.replace(tzinfo=SHANGHAI) - received).total_seconds())
+        drift = abs((sent - received).total_seconds())
         if drift > self.gateway.config.clock_tolerance_s:
             self.last_clock_sync = time.monotonic()
             self.request(CONTROL, encode_adu(90, [{"time": now_local().replace(tzinfo=None)}]))

@@ -66,7 +66,8 @@ def _clean(text: str) -> str:
     return text.replace("\x00", "")
 
 
-def _device_time(text: str | None) -> datetime | None:
+def device_time(text: str | None) -> datetime | None:
+    """A decoded GB/T 26875.3 time (device local time, Asia/Shanghai) as an aware datetime, or None."""
     moment = parse_time(text) if text else None
     return moment.replace(tzinfo=SHANGHAI) if moment else None
 
@@ -84,7 +85,7 @@ def from_frame(frame: Frame) -> list[Reading]:
     kind = adu["type"]
     out: list[Reading] = []
     for obj in adu["objects"]:
-        when = _device_time(obj.get("time"))
+        when = device_time(obj.get("time"))
         if kind in (1, 2):
             key = f"{obj['sys_type']}-{obj['sys_addr']}" + (f"-{obj['comp_addr']}" if kind == 2 else "")
             info = {k: obj[k] for k in ("sys_type", "sys_addr", "comp_type", "comp_addr") if k in obj}
@@ -116,7 +117,7 @@ def from_frame(frame: Frame) -> list[Reading]:
             out.append(Reading("info", None, device_time=when, detail={"clock": obj["time"]}))
         else:
             out.append(Reading("info", None, detail={"adu": {k: v for k, v in obj.items()}, "type": kind}))
-    if kind not in (1, 2, 3, 4, 5, 6, 7, 8, 21, 24, 25, 26, 28):
+    if "raw" in adu:  # a reserved or user-defined type: no layout, no objects
         out.append(Reading("info", None, detail={"type": kind, "raw": adu.get("raw", "")}))
     return out
 

@@ -87,9 +87,8 @@ class _Alarms:
         key = (device.pk, point.key if point else "", kind)
         alarm = self.open.get(key)
         if alarm is None:
-            alarm = Alarm(device=device, point=point, unit_id=device.unit_id, type=kind, severity=SEVERITY[kind],
+            alarm = Alarm(device=device, point=point, unit=device.unit, type=kind, severity=SEVERITY[kind],
                           detail=detail[:200], first_at=at, last_at=at)
-            alarm.unit = device.unit
             alarm.save()
             self.open[key] = alarm
         else:

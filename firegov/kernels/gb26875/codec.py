@@ -156,7 +156,7 @@ def decode_frame(data: bytes | bytearray | memoryview) -> Frame:
         raise CodecError("adu_length", f"{size} bytes, the length field says {OVERHEAD + length}")
     if data[-2:] != END:
         raise CodecError("end_marker", "a frame ends with 23 23")
-    if sum(data[2:27 + length]) & 0xFF != data[27 + length]:
+    if checksum(data[2:27 + length]) != data[27 + length]:
         raise CodecError("checksum", "the checksum does not match")
     if not 1 <= command <= 6:
         raise CodecError("command", f"command byte {command} is not recognised")
@@ -275,27 +275,21 @@ def _encode_object(layout: tables.Layout, obj: Any, where: str) -> bytes:
         raise CodecError("value", f"{where}: an object must be a JSON object")
     if layout.flag_field and layout.flag_field not in obj:
         obj = {**obj, layout.flag_field: _bits(layout, obj, where)}
+    if layout.struct is None:  # types 6 and 26: u8 fields, the length byte, then that many text bytes
+        text = encode_text(obj.get("desc", ""))
+        size = len(text) if obj.get("len") is None else _int(obj, "len", "u8", where)
+        if len(text) > size or size > 255:
+            raise CodecError("value", f"{where}: description of {len(text)} bytes does not fit 'len' {size}")
+        head = [_int(obj, key, fmt, where) for key, fmt in zip(layout.keys[:-2], layout.formats[:-2], strict=True)]
+        return bytes([*head, size]) + text.ljust(size, b"\x00")
     parts: list[Any] = []
-    out = b""
     for key, fmt in zip(layout.keys, layout.formats, strict=True):
-        if fmt in ("time",):
+        if fmt == "time":
             parts.append(time_tag(obj.get(key)))
         elif fmt == "text31":
             parts.append(encode_text(obj.get(key, ""), 31))
-        elif fmt == "text":
-            text = encode_text(obj.get(key, ""))
-            declared = obj.get("len")
-            size = len(text) if declared is None else _int(obj, "len", "u8", where)
-            if len(text) > size or size > 255:
-                raise CodecError("value", f"{where}: description of {len(text)} bytes does not fit 'len' {size}")
-            parts[-1] = size  # the length byte precedes the text
-            out = bytes(parts) + text.ljust(size, b"\x00")
-        elif key == "len":
-            parts.append(0)  # filled in by the text that follows
         else:
             parts.append(_int(obj, key, fmt, where))
-    if layout.struct is None:
-        return out
     try:
         return layout.struct.pack(*parts)
     except struct.error as exc:  # pragma: no cover - ranges are checked above
@@ -354,7 +348,7 @@ def encode_frame(*, serial: int, command: int, source: int, destination: int, se
         "<HBB6s6s6sHB", _u(serial, 16, "serial"), _u(version[0], 8, "version"), _u(version[1], 8, "version"),
         time_tag(sent_at), _u(source, 48, "source").to_bytes(6, "little"),
         _u(destination, 48, "destination").to_bytes(6, "little"), len(body), _u(command, 8, "command"))
-    return START + control + body + bytes(((sum(control) + sum(body)) & 0xFF,)) + END
+    return START + control + body + bytes((checksum(control + body),)) + END
 
 
 def reply(to: Frame | dict, command: int, sent_at: Any, adu: Any = None) -> bytes:

@@ -24,6 +24,7 @@ from firegov.kernels.gb26875.codec import (
     OVERHEAD,
     CodecError,
     Frame,
+    checksum,
     decode_frame,
     header,
 )
@@ -113,6 +114,6 @@ def _complete_frame_after(buf: bytearray, pos: int, max_adu: int, before: int | 
         length = buf[start + 24] | (buf[start + 25] << 8)
         end = start + OVERHEAD + length
         if (length <= max_adu and end <= size and buf[end - 2:end] == END
-                and sum(buf[start + 2:end - 3]) & 0xFF == buf[end - 3]):
+                and checksum(buf[start + 2:end - 3]) == buf[end - 3]):
             return start
         pos = start + 1
