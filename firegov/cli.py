@@ -1,9 +1,9 @@
 """The ``firegov`` console command.
 
     firegov demo        migrate the embedded database, load the demo city once, serve on :8000
-    firegov serve       serve the web UI and API (ASGI, uvicorn) with a background worker
+    firegov serve       serve the web UI and API (ASGI, uvicorn) with device ingestion and a worker
     firegov worker      run the background and periodic jobs (Huey consumer) alone
-    firegov gateway     run the GB/T 26875.3 gateway for user information transmission devices
+    firegov gateway     run device ingestion alone: the GB/T 26875.3 gateway, MQTT, the alarm clock
     firegov classify    classify premises from a JSON file (no database needed)
     firegov uscc        check unified social credit codes (no database needed)
     firegov judge       judge major fire hazards by GB 35181 (no database needed)
@@ -44,14 +44,22 @@ def _serve(host: str, port: int, worker: bool, banner: str = "", gateway: bool =
     import uvicorn
 
     _manage("collectstatic", "--noinput", "--verbosity", "0")
-    children = [_start(name) for name, wanted in (("worker", worker), ("gateway", gateway)) if wanted]
+    children = [_start("worker")] if worker else []
     # uvicorn re-raises SIGTERM after its graceful shutdown; turning it into SystemExit lets the
     # finally block below stop the worker instead of leaving it orphaned.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     if banner:
         print(banner, flush=True)
     try:
-        uvicorn.run("firegov.asgi:application", host=host, port=port, log_level="info", lifespan="off")
+        from firegov.asgi import application
+
+        if gateway:  # the gateway, MQTT ingestion and the alarm clock run in this process (live bus in-process)
+            from firegov.iot.runtime import WithMonitoring
+
+            application = WithMonitoring(application)
+        # Consoles hold server-sent event streams open: do not wait for them on shutdown.
+        uvicorn.run(application, host=host, port=port, log_level="info", lifespan="on" if gateway else "off",
+                    timeout_graceful_shutdown=3)
     finally:
         for child in children:
             child.send_signal(signal.SIGINT)
@@ -90,14 +98,16 @@ def cmd_gateway(args) -> int:
 
     from django.conf import settings
 
-    from firegov.iot.gateway import Gateway, GatewayConfig
+    from firegov.iot.runtime import Monitoring, Options
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    config = GatewayConfig(host=args.host or settings.GATEWAY_HOST, port=settings.GATEWAY_PORT if args.port is None
-                           else args.port, centre_address=settings.GATEWAY_CENTRE_ADDRESS,
-                           timeout=settings.GATEWAY_TIMEOUT_S, retries=settings.GATEWAY_RETRIES)
+    if not settings.REDIS_URL:
+        logging.getLogger("firegov.monitoring").warning(
+            "FIREGOV_REDIS_URL is not set: consoles of other processes see this gateway's alarms only "
+            "through their catch-up every few seconds (docs/operations.md)")
+    options = Options(tcp=not args.no_tcp, mqtt=not args.no_mqtt, host=args.host, port=args.port)
     try:
-        asyncio.run(Gateway(config).serve_forever())
+        asyncio.run(Monitoring(options).serve_forever())
     except KeyboardInterrupt:
         pass
     return 0
@@ -126,12 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--host", default=os.environ.get("FIREGOV_HOST", "127.0.0.1"))
         p.add_argument("--port", type=int, default=int(os.environ.get("FIREGOV_PORT", "8000")))
         p.add_argument("--no-worker", action="store_true", help="do not start the background worker")
-        p.add_argument("--no-gateway", action="store_true", help="do not start the GB/T 26875.3 gateway")
+        p.add_argument("--no-gateway", action="store_true",
+                       help="do not run device ingestion (GB/T 26875.3 gateway, MQTT, alarm clock) in this process")
         p.set_defaults(func=func)
     sub.add_parser("worker", help="run background and periodic jobs").set_defaults(func=cmd_worker)
-    p = sub.add_parser("gateway", help="run the GB/T 26875.3 gateway for transmission devices")
+    p = sub.add_parser("gateway", help="run device ingestion: GB/T 26875.3 gateway, MQTT, alarm clock")
     p.add_argument("--host", default=None, help="address to listen on (FIREGOV_GATEWAY_HOST)")
     p.add_argument("--port", type=int, default=None, help="TCP port (FIREGOV_GATEWAY_PORT, default 30119)")
+    p.add_argument("--no-tcp", action="store_true", help="no GB/T 26875.3 TCP server (MQTT only)")
+    p.add_argument("--no-mqtt", action="store_true", help="no MQTT ingestion even if FIREGOV_MQTT_URL is set")
     p.set_defaults(func=cmd_gateway)
     p = sub.add_parser("manage", help="run a Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -246,6 +246,16 @@ FIREGOV = {
     "PUBLISH_WORKDAYS": config.integer("PUBLISH_WORKDAYS", 20),
     "REPORTS_PER_HOUR": config.integer("REPORTS_PER_HOUR", 5),
     "REPORT_DUPLICATE_HOURS": config.integer("REPORT_DUPLICATE_HOURS", 72),
+    # Fire monitoring: alarm handling times, forwarding to 119, faults that become hazards.
+    "ALARM_VERIFY_S": config.integer("ALARM_VERIFY_S", 180),
+    "ALARM_ACK_S": config.integer("ALARM_ACK_S", 900),
+    "FIRE_FORWARDER": config.string("FIRE_FORWARDER", "firegov.iot.forwarding.WebhookForwarder"),
+    "FIRE_WEBHOOK_URL": config.string("FIRE_WEBHOOK_URL", ""),
+    "FIRE_WEBHOOK_SECRET": config.string("FIRE_WEBHOOK_SECRET", ""),
+    "FIRE_WEBHOOK_TIMEOUT": config.integer("FIRE_WEBHOOK_TIMEOUT", 2),
+    "HAZARD_AFTER_H": config.integer("HAZARD_AFTER_H", 24),
+    "FALSE_ALARMS_HAZARD": config.integer("FALSE_ALARMS_HAZARD", 3),
+    "FALSE_ALARMS_DAYS": config.integer("FALSE_ALARMS_DAYS", 30),
 }
 
 LOGGING = {
@@ -266,3 +276,6 @@ GATEWAY_PORT = config.integer("GATEWAY_PORT", 30119)
 GATEWAY_CENTRE_ADDRESS = config.integer("GATEWAY_CENTRE_ADDRESS", 0)
 GATEWAY_TIMEOUT_S = config.integer("GATEWAY_TIMEOUT_S", 10)
 GATEWAY_RETRIES = config.integer("GATEWAY_RETRIES", 3)
+# MQTT ingestion (firegov mqtt; inside firegov serve/demo when set), e.g. mqtt://127.0.0.1:1883.
+MQTT_URL = config.string("MQTT_URL", "")
+MQTT_TOPIC = config.string("MQTT_TOPIC", "firegov/up/+")

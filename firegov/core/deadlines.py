@@ -10,8 +10,9 @@ A step is a dict::
     {"offset_workdays": -2, "action": "remind", "audience": "unit_managers"}
     {"offset_minutes": 0, "action": "escalate", "audience": "brigade", "repeat_minutes": 1440}
 
-Offsets are relative to the due time (negative = before); working-day steps fire at 09:00 local time. A step with ``repeat_minutes`` fires again
-every so often until the deadline is acknowledged or done, or the next step's time comes;
+Offsets are relative to the due time (negative = before), in minutes, working days or, for alarms,
+seconds (``offset_seconds``); working-day steps fire at 09:00 local time. A step with
+``repeat_minutes`` (or ``repeat_seconds``) fires again every so often until the deadline is acknowledged or done, or the next step's time comes;
 acknowledging also stops later ``escalate`` steps, while ``remind`` steps go on until it is done.
 """
 
@@ -34,6 +35,7 @@ AudienceResolver = Callable[[object, str], Iterable]
 _resolvers: dict[str, AudienceResolver] = {}
 _default_policies: dict[str, dict] = {}
 LIVE = (DeadlineState.OPEN, DeadlineState.ACKNOWLEDGED)
+OFFSETS = ("offset_minutes", "offset_seconds", "offset_workdays")
 WORKDAY_STEP_HOUR = 9
 
 
@@ -67,18 +69,30 @@ def validate_steps(steps) -> None:
     for i, step in enumerate(steps):
         if not isinstance(step, dict):
             raise PolicyError(f"step {i + 1}: must be an object")
-        if ("offset_minutes" in step) == ("offset_workdays" in step):
-            raise PolicyError(f"step {i + 1}: give exactly one of offset_minutes, offset_workdays")
-        offset = step.get("offset_minutes", step.get("offset_workdays"))
+        given = [key for key in OFFSETS if key in step]
+        if len(given) != 1:
+            raise PolicyError(f"step {i + 1}: give exactly one of {', '.join(OFFSETS)}")
+        offset = step[given[0]]
         if isinstance(offset, bool) or not isinstance(offset, int):
             raise PolicyError(f"step {i + 1}: the offset must be an integer")
         if step.get("action") not in ("remind", "escalate"):
             raise PolicyError(f"step {i + 1}: action must be remind or escalate")
         if not isinstance(step.get("audience"), str) or not step["audience"]:
             raise PolicyError(f"step {i + 1}: audience is required")
-        repeat = step.get("repeat_minutes")
-        if repeat is not None and (isinstance(repeat, bool) or not isinstance(repeat, int) or repeat <= 0):
-            raise PolicyError(f"step {i + 1}: repeat_minutes must be a positive integer")
+        if "repeat_minutes" in step and "repeat_seconds" in step:
+            raise PolicyError(f"step {i + 1}: give repeat_minutes or repeat_seconds, not both")
+        for key in ("repeat_minutes", "repeat_seconds"):
+            repeat = step.get(key)
+            if repeat is not None and (isinstance(repeat, bool) or not isinstance(repeat, int) or repeat <= 0):
+                raise PolicyError(f"step {i + 1}: {key} must be a positive integer")
+
+
+def repeat_interval(step: dict) -> timedelta | None:
+    if step.get("repeat_seconds"):
+        return timedelta(seconds=step["repeat_seconds"])
+    if step.get("repeat_minutes"):
+        return timedelta(minutes=step["repeat_minutes"])
+    return None
 
 
 def step_time(due_at: datetime, step: dict) -> datetime:
@@ -86,6 +100,8 @@ def step_time(due_at: datetime, step: dict) -> datetime:
     office hours (09:00 local) on that working day, not at the due time's hour (often 23:59)."""
     if "offset_minutes" in step:
         return due_at + timedelta(minutes=step["offset_minutes"])
+    if "offset_seconds" in step:
+        return due_at + timedelta(seconds=step["offset_seconds"])
     local = timezone.localtime(due_at)
     day = worktime.add_workdays(local.date(), step["offset_workdays"])
     return local.replace(year=day.year, month=day.month, day=day.day, hour=WORKDAY_STEP_HOUR, minute=0, second=0,
@@ -202,14 +218,15 @@ def _fire(deadline: Deadline, step: dict, now: datetime) -> int:
     return len(recipients)
 
 
-def run_due(now: datetime | None = None, limit: int = 500) -> int:
-    """Fire every step whose time has come. Returns the number of steps fired."""
+def run_due(now: datetime | None = None, limit: int = 500, purposes: Iterable[str] | None = None) -> int:
+    """Fire every step whose time has come (of the given ``purposes`` only, when given: the alarm clock
+    runs alarm deadlines every second). Returns the number of steps fired."""
     now = now or timezone.now()
     fired = 0
-    ids = list(
-        Deadline.objects.filter(state__in=LIVE, next_fire_at__lte=now).order_by("next_fire_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    due = Deadline.objects.filter(state__in=LIVE, next_fire_at__lte=now)
+    if purposes is not None:
+        due = due.filter(purpose__in=list(purposes))
+    ids = list(due.order_by("next_fire_at").values_list("pk", flat=True)[:limit])
     for pk in ids:
         try:
             fired += _run_one(pk, now)
@@ -234,12 +251,12 @@ def _run_one(pk: int, now: datetime) -> int:
             step = deadline.policy.steps[deadline.next_step]
             _fire(deadline, step, now)
             fired += 1
-            repeat = step.get("repeat_minutes")
+            repeat = repeat_interval(step)
             current = deadline.next_step
             deadline.next_step += 1
             _schedule(deadline, now)
-            if repeat and repeat > 0 and deadline.state == DeadlineState.OPEN:
-                again = now + timedelta(minutes=repeat)
+            if repeat and deadline.state == DeadlineState.OPEN:
+                again = now + repeat
                 if deadline.next_fire_at is None or again < deadline.next_fire_at:
                     # Repeat this step until acknowledged, unless a later step is due first.
                     deadline.next_step, deadline.next_fire_at = current, again

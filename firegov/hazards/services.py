@@ -153,6 +153,36 @@ def report_hazard(user, unit: Unit, data: dict, *, source: str = HazardSource.IN
     return hazard
 
 
+@transaction.atomic
+def report_device_hazard(unit: Unit, category: str, description: str, location: str, found_at: datetime) -> Hazard:
+    """A hazard found by fire monitoring (a fault, shielded point, offline device… that has lasted, or
+    repeated false alarms). Nobody found it in person, so the brigade confirms it, as it does for
+    reports by grid workers; the unit's managers are told too."""
+    hazard = Hazard(unit=unit, source=HazardSource.DEVICE, category=check_category(category).code,
+                    description=description, location=location[:200], found_at=found_at,
+                    agency=responsible_brigade(unit), status=HazardStatus.REPORTED)
+    hazard.save()
+    _event(hazard, "report", "", hazard.status, None, "")
+    notify.notify([*_brigade_users(hazard), *unit.managers.filter(is_active=True)], "hazard.device",
+                  f"物联网监测发现隐患：{unit.name}", description[:200], f"/hazards/{hazard.pk}/")
+    return hazard
+
+
+@transaction.atomic
+def device_recovered(hazard_id: int, note: str, at: datetime) -> Hazard:
+    """The condition behind a device hazard has ended. A hazard nobody has acted on yet is closed as
+    corrected (整改一个、销号一个); one already under a rectification notice keeps its course (the unit
+    still submits and the brigade re-inspects), with the recovery on its timeline."""
+    hazard = Hazard.objects.select_for_update(of=("self",)).select_related("unit").get(pk=hazard_id)
+    before = hazard.status
+    if hazard.status in (HazardStatus.REPORTED, HazardStatus.CONFIRMED):
+        hazard.status, hazard.closed_at = HazardStatus.CORRECTED, at
+        hazard.save()
+        deadlines.cancel(hazard, SERVE_NOTICE)
+    _event(hazard, "device_recovered", before, hazard.status, None, note)
+    return hazard
+
+
 def _register_serve_notice(hazard: Hazard) -> None:
     """Law enforcement serves a rectification notice within 3 working days of the inspection."""
     if hazard.inspection_id and hazard.inspection.is_law_enforcement:

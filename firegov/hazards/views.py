@@ -106,7 +106,10 @@ def labelled(events):
     events = list(events)
     for event in events:
         step = lifecycle.HAZARD_TRANSITIONS.get(event.action)
-        event.action_label = step.label if step else _("Reported")
+        if event.action == "device_recovered":
+            event.action_label = _("Device recovered")
+        else:
+            event.action_label = step.label if step else _("Reported")
         event.status_label = HazardStatus(event.to_status).label if event.to_status in HazardStatus.values else ""
     return events
 

@@ -16,4 +16,9 @@ class IotConfig(AppConfig):
                                                           "clock_offset_s", "token_hash"])
         auditlog.register(models.Point, exclude_fields=["region_path", "last_value", "last_value_at", "last_seen_at",
                                                          "out_since", "out_count"])
-        auditlog.register(models.Alarm, exclude_fields=["region_path", "sector", "count", "last_at"])
+        auditlog.register(models.Alarm, exclude_fields=["region_path", "sector", "count", "last_at", "changed_at"])
+        auditlog.register(models.Forwarding, exclude_fields=["payload"])
+
+        from firegov.iot import services
+
+        services.connect()

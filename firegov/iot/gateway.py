@@ -16,8 +16,9 @@ Per connection (:class:`Connection`, an :class:`asyncio.Protocol`):
 - a client that stops reading is cut off after ``timeout``; one connection's trouble never blocks
   another.
 
-Storing is group-committed: every connection hands its frames to one writer, which stores up to
-``batch_max`` frames per transaction in a worker thread and then releases their confirms.
+Storing is group-committed (:mod:`firegov.iot.writer`): every connection hands its frames to one
+writer, which stores up to ``batch_max`` frames per transaction in a worker thread and then releases
+their confirms.
 """
 
 from __future__ import annotations
@@ -25,16 +26,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from firegov.iot import normalise
 from firegov.iot.models import Channel, Device
-from firegov.iot.services import Batch, ingest_batch
+from firegov.iot.services import Batch
+from firegov.iot.writer import Writer
 from firegov.kernels.gb26875 import Deframer, Frame, Rejected, encode_adu, encode_frame, reply
 
 log = logging.getLogger("firegov.gateway")
@@ -283,36 +283,24 @@ class Connection(asyncio.Protocol):
         return answer is not None
 
 
-def _one_by_one(batches: list[Batch]) -> list[bool]:
-    results = []
-    for batch in batches:
-        try:
-            ingest_batch([batch])
-            results.append(True)
-        except Exception:
-            log.exception("frame of device %s could not be stored", batch.device.pk)
-            results.append(False)
-    return results
-
-
 class Gateway:
-    def __init__(self, config: GatewayConfig | None = None):
+    def __init__(self, config: GatewayConfig | None = None, writer: Writer | None = None):
         self.config = config or GatewayConfig()
         self.connections: set[Connection] = set()
         self.by_address: dict[int, Connection] = {}
         self.stats = Stats()
         self._devices: dict[int, tuple[float, Device | None]] = {}
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-db")
-        self._queue: asyncio.Queue | None = None
+        self._own_writer = writer is None  # a writer shared with MQTT ingestion is stopped by its owner
+        self.writer = writer or Writer(self.config.batch_max)
         self._tasks: list[asyncio.Task] = []
         self.handling: set[asyncio.Future] = set()  # frames being handled, on every connection
         self.server: asyncio.base_events.Server | None = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._queue = asyncio.Queue()
+        self.writer.start()
         self.server = await loop.create_server(lambda: Connection(self), self.config.host, self.config.port)
-        self._tasks = [asyncio.ensure_future(self._writer()), asyncio.ensure_future(self._supervise())]
+        self._tasks = [asyncio.ensure_future(self._supervise())]
         log.info("GB/T 26875.3 gateway listening on %s:%s", self.config.host, self.port)
 
     @property
@@ -330,8 +318,8 @@ class Gateway:
         await asyncio.gather(*tasks, return_exceptions=True)
         if self.server is not None:
             await self.server.wait_closed()
-        await asyncio.get_running_loop().run_in_executor(self._executor, connections.close_all)
-        self._executor.shutdown(wait=True)
+        if self._own_writer:
+            await self.writer.stop()
 
     async def serve_forever(self) -> None:
         await self.start()
@@ -342,11 +330,7 @@ class Gateway:
 
     # --- database ---------------------------------------------------------------------------------------
     async def _db(self, func, *args):
-        def run():
-            close_old_connections()
-            return func(*args)
-
-        return await asyncio.get_running_loop().run_in_executor(self._executor, run)
+        return await self.writer.db(func, *args)
 
     async def device(self, address: int) -> Device | None:
         cached = self._devices.get(address)
@@ -363,27 +347,10 @@ class Gateway:
         return device
 
     async def store(self, batch: Batch) -> bool:
-        """Queue readings for the next group commit; True once committed, False if storing failed."""
-        future = asyncio.get_running_loop().create_future()
-        await self._queue.put((batch, future))
-        return await future
-
-    async def _writer(self) -> None:
-        while True:
-            items = [await self._queue.get()]
-            while len(items) < self.config.batch_max and not self._queue.empty():
-                items.append(self._queue.get_nowait())
-            try:
-                await self._db(ingest_batch, [batch for batch, _ in items])
-                results = [True] * len(items)
-            except Exception:
-                # One bad frame must not get every device's frames denied: store them one by one.
-                log.exception("storing %d frames together failed; storing them one by one", len(items))
-                results = await self._db(_one_by_one, [batch for batch, _ in items])
-            self.stats.batches += 1
-            for (_, future), ok in zip(items, results, strict=True):
-                if not future.done():
-                    future.set_result(ok)
+        """Hand readings to the group commit; True once committed, False if storing failed."""
+        result = await self.writer.store(batch)
+        self.stats.batches = self.writer.batches
+        return result
 
     # --- supervision ------------------------------------------------------------------------------------
     async def _supervise(self, every: float = 1.0) -> None:

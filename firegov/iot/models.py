@@ -199,7 +199,13 @@ class Alarm(models.Model):
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("verified by"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
+    verify_due_at = models.DateTimeField(_("verify by"), null=True, blank=True)
     forwarded_at = models.DateTimeField(_("forwarded to 119 at"), null=True, blank=True)
+    hazard = models.ForeignKey("hazards.Hazard", verbose_name=_("hazard"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="alarms")
+    # Every change (new occurrence, clearing, a step of the lifecycle) moves this: consoles catch up
+    # from it when a live message was missed.
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
     region_path = models.CharField(max_length=24, editable=False)
     sector = models.CharField(max_length=20, choices=Sector.choices, blank=True, editable=False)
 
@@ -227,6 +233,9 @@ class Alarm(models.Model):
         self.point_key = self.point.key if self.point_id else ""
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        return f"/monitoring/alarms/{self.pk}/"
+
     @property
     def active(self) -> bool:
         return self.cleared_at is None
@@ -234,6 +243,102 @@ class Alarm(models.Model):
     @property
     def acknowledged(self) -> bool:
         return self.acknowledged_at is not None
+
+    STATUS_LABELS = {"active": _("Active"), "active_ack": _("Active, acknowledged"), "cleared": _("Cleared"),
+                     "cleared_ack": _("Cleared, acknowledged"), "verified": _("Verified")}
+
+    @property
+    def status(self) -> str:
+        """The lifecycle state the transition table reads: active or cleared × acknowledged or not,
+        and ``verified`` once an operator has given the verdict."""
+        if self.verdict:
+            return "verified"
+        return ("active" if self.cleared_at is None else "cleared") + ("_ack" if self.acknowledged_at else "")
+
+    def get_status_display(self) -> str:
+        return str(self.STATUS_LABELS[self.status])
+
+
+class AlarmNote(models.Model):
+    """The alarm's timeline: acknowledgements, assignments, comments, verdicts, forwarding and
+    escalations, each with who and when (second precision)."""
+
+    alarm = models.ForeignKey(Alarm, on_delete=models.CASCADE, related_name="notes")
+    action = models.CharField(_("action"), max_length=16)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("text"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("alarm note")
+        verbose_name_plural = _("alarm notes")
+        ordering = ["alarm", "at", "id"]
+        indexes = [models.Index(fields=["alarm", "at"], name="alarm_note")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class ForwardStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Forwarding(models.Model):
+    """One forwarding of a confirmed fire to the 119 command centre (城市消防通信指挥中心), with every
+    timestamp: requested, each attempt, and the centre's answer."""
+
+    alarm = models.ForeignKey(Alarm, on_delete=models.PROTECT, related_name="forwardings")
+    forwarder = models.CharField(_("forwarder"), max_length=40)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    requested_at = models.DateTimeField(_("requested at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=ForwardStatus.choices,
+                              default=ForwardStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    answer = models.CharField(_("answer"), max_length=300, blank=True)
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("forwarding to 119")
+        verbose_name_plural = _("forwardings to 119")
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.alarm_id} → {self.forwarder} ({self.status})"
+
+    @property
+    def seconds(self) -> float | None:
+        """From the operator's verdict to the centre's acceptance."""
+        return (self.sent_at - self.requested_at).total_seconds() if self.sent_at else None
+
+
+class UnitMonitoringDay(models.Model):
+    """Per unit and day: the online rate (hourly samples of its devices) and the fire alarms verified,
+    of which false (误报率). Kept by a periodic job; the basis of per-unit rates and the charts."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    device_samples = models.PositiveIntegerField(default=0)
+    online_samples = models.PositiveIntegerField(default=0)
+    fire_alarms = models.PositiveIntegerField(default=0)
+    false_alarms = models.PositiveIntegerField(default=0)
+    region_path = models.CharField(max_length=24, editable=False)
+    sector = models.CharField(max_length=20, choices=Sector.choices, blank=True, editable=False)
+
+    SCOPE = ScopeSpec(region_field="region_path", sector_field="sector", manager_field="unit__managers")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "day"], name="unit_monitoring_day")]
+        indexes = [models.Index(fields=["day", "region_path"], name="umd_day")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.day}"
 
 
 class Event(models.Model):

@@ -14,12 +14,48 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from firegov.iot.models import Alarm, AlarmSeverity, AlarmType, Channel, Device, Event, Point
+from firegov.core import deadlines, notify
+from firegov.core.lifecycle import actions_from, check, role_of
+from firegov.core.models import Agency, Role, User
+from firegov.core.scoping import can_see, prefixes, require_visible
+from firegov.hazards.models import Hazard
+from firegov.hazards.services import device_recovered, report_device_hazard
+from firegov.iot import forwarding as forwarding_module
+from firegov.iot import live
+from firegov.iot.lifecycle import (
+    ACK_POLICY,
+    ACK_PURPOSE,
+    ALARM_TRANSITIONS,
+    FALSE_ALARM_CATEGORY,
+    FIRE_POLICY,
+    FIRE_PURPOSE,
+    HANDLERS,
+    HAZARD_CATEGORY,
+)
+from firegov.iot.models import (
+    Alarm,
+    AlarmNote,
+    AlarmSeverity,
+    AlarmType,
+    Channel,
+    Device,
+    Event,
+    Forwarding,
+    Point,
+    UnitMonitoringDay,
+    Verdict,
+)
 from firegov.iot.normalise import Reading
 from firegov.kernels.gb26875.views import component_type_name
+from firegov.registry.models import Unit
+from firegov.registry.services import unit_audience
 
 SEVERITY = {
     AlarmType.FIRE: AlarmSeverity.CRITICAL, AlarmType.FAULT: AlarmSeverity.MAJOR,
@@ -82,31 +118,40 @@ class _Alarms:
         for alarm in Alarm.objects.filter(device__in=list(devices), cleared_at__isnull=True):
             self.open[(alarm.device_id, alarm.point_key, alarm.type)] = alarm
         self.changed: set[Alarm] = set()
+        self.touched: set[int] = set()  # alarms to announce on the live bus after commit
 
     def set(self, device: Device, point: Point | None, kind: str, at: datetime, detail: str = "") -> Alarm:
         key = (device.pk, point.key if point else "", kind)
         alarm = self.open.get(key)
         if alarm is None:
             alarm = Alarm(device=device, point=point, unit=device.unit, type=kind, severity=SEVERITY[kind],
-                          detail=detail[:200], first_at=at, last_at=at)
+                          detail=detail[:200], first_at=at, last_at=at, changed_at=at)
+            if kind == AlarmType.FIRE:
+                alarm.verify_due_at = at + timedelta(seconds=settings.FIREGOV["ALARM_VERIFY_S"])
             alarm.save()
+            _watch(alarm)
             self.open[key] = alarm
         else:
             alarm.count += 1
-            alarm.last_at = at
+            alarm.last_at = alarm.changed_at = at
             if detail:
                 alarm.detail = detail[:200]
             self.changed.add(alarm)
+        self.touched.add(alarm.pk)
         return alarm
 
     def clear(self, device: Device, point_key: str, kind: str, at: datetime) -> Alarm | None:
         """Clear at once (not at the end of the batch): the same condition may be raised again next."""
         alarm = self.open.pop((device.pk, point_key, kind), None)
         if alarm is not None:
-            alarm.cleared_at = at
+            alarm.cleared_at = alarm.changed_at = at
             self.changed.discard(alarm)
             Alarm.objects.filter(pk=alarm.pk).update(cleared_at=at, count=alarm.count, last_at=alarm.last_at,
-                                                     detail=alarm.detail)
+                                                     detail=alarm.detail, changed_at=at)
+            if kind != AlarmType.FIRE:  # the device recovered: nobody needs chasing; a fire still needs its verdict
+                deadlines.complete(alarm, ACK_PURPOSE)
+            recovered(alarm, at)
+            self.touched.add(alarm.pk)
         return alarm
 
     def clear_device(self, device: Device, kinds: Iterable[str], at: datetime) -> None:
@@ -116,7 +161,20 @@ class _Alarms:
 
     def save(self) -> None:
         if self.changed:
-            Alarm.objects.bulk_update(self.changed, ["count", "last_at", "detail", "cleared_at"])
+            Alarm.objects.bulk_update(self.changed, ["count", "last_at", "detail", "cleared_at", "changed_at"])
+        live.publish_alarms(self.touched)
+
+
+def _watch(alarm: Alarm) -> None:
+    """A new alarm gets its deadline: a fire must be verified, other major alarms acknowledged; past
+    it, the escalation policy chases the unit's managers and then the brigade."""
+    where = alarm.point.place if alarm.point_id and alarm.point.place else alarm.device.name
+    title = f"{alarm.unit.name}：{alarm.get_type_display()}（{where}）"
+    if alarm.type == AlarmType.FIRE:
+        deadlines.register(alarm, FIRE_PURPOSE, title, alarm.verify_due_at, "alarm-verify", now=alarm.first_at)
+    elif alarm.severity in (AlarmSeverity.CRITICAL, AlarmSeverity.MAJOR):
+        due = alarm.first_at + timedelta(seconds=settings.FIREGOV["ALARM_ACK_S"])
+        deadlines.register(alarm, ACK_PURPOSE, title, due, "alarm-acknowledge", now=alarm.first_at)
 
 
 def _limits(device: Device, point: Point, value: Decimal, at: datetime) -> tuple[str, bool, str]:
@@ -243,3 +301,219 @@ def mark_silent(now: datetime | None = None) -> int:
                                  conditions={"offline": True}, received_at=now, region_path=device.region_path)
         count += 1
     return count
+
+
+# --------------------------------------------------------------------------- the alarm lifecycle
+
+
+def _note(alarm: Alarm, action: str, user, text: str = "", data: dict | None = None, at: datetime | None = None):
+    return AlarmNote.objects.create(alarm=alarm, action=action, author=user, text=text, data=data or {},
+                                    at=at or timezone.now())
+
+
+def _acknowledge(alarm: Alarm, user, now: datetime) -> None:
+    if alarm.acknowledged_at is None:
+        alarm.acknowledged_at, alarm.acknowledged_by = now, user
+        deadlines.acknowledge(alarm, ACK_PURPOSE)
+        deadlines.acknowledge(alarm, FIRE_PURPOSE)
+
+
+def _assignee(alarm: Alarm, value) -> User:
+    try:
+        assignee = User.objects.get(pk=int(value), is_active=True)
+    except (TypeError, ValueError, User.DoesNotExist):
+        raise ValidationError({"assignee": _("Choose an active user.")}) from None
+    if role_of(assignee) not in HANDLERS or not can_see(assignee, Alarm.objects.all(), alarm.pk):
+        raise ValidationError({"assignee": _("This user cannot handle alarms of this unit.")})
+    return assignee
+
+
+def act(user, alarm: Alarm, action: str, data: dict | None = None) -> Alarm:
+    """Take ``action`` (see lifecycle.ALARM_TRANSITIONS) on ``alarm`` as ``user``: checks the role, the
+    jurisdiction and the state, writes the timeline note, and tells the consoles."""
+    data = dict(data or {})
+    note = (data.get("note") or "").strip()
+    forwarding = None
+    with transaction.atomic():
+        require_visible(user, Alarm.objects.all(), alarm.pk)
+        alarm = (Alarm.objects.select_for_update(of=("self",)).select_related("unit", "device", "point")
+                 .get(pk=alarm.pk))
+        step = check(ALARM_TRANSITIONS, action, alarm, user)
+        now = timezone.now()
+        extra: dict = {}
+        if action == "acknowledge":
+            _acknowledge(alarm, user, now)
+        elif action == "assign":
+            alarm.assignee = _assignee(alarm, data.get("assignee"))
+            _acknowledge(alarm, user, now)
+            extra = {"assignee": alarm.assignee.pk, "name": str(alarm.assignee)}
+            notify.notify([alarm.assignee], "alarm.assigned", f"报警已指派给您：{alarm.unit.name} {alarm}",
+                          note[:200], alarm.get_absolute_url())
+        elif action == "comment":
+            if not note:
+                raise ValidationError({"note": _("Write the comment.")})
+        elif action == "verify":
+            if alarm.type != AlarmType.FIRE:
+                raise ValidationError({"verdict": _("Only fire alarms are verified; acknowledge the others.")})
+            verdict = data.get("verdict")
+            if verdict not in Verdict.values:
+                raise ValidationError({"verdict": _("Choose real fire, false alarm, test or device fault.")})
+            _acknowledge(alarm, user, now)
+            alarm.verdict, alarm.verified_at, alarm.verified_by = verdict, now, user
+            deadlines.complete(alarm, FIRE_PURPOSE)
+            extra = {"verdict": verdict, "seconds": round((now - alarm.first_at).total_seconds(), 1)}
+            if verdict == Verdict.REAL_FIRE:
+                forwarding = _forwarding(alarm, user, now)
+        elif action == "forward":
+            if alarm.verdict != Verdict.REAL_FIRE:
+                raise ValidationError({"verdict": _("Only a confirmed fire is forwarded to 119.")})
+            if alarm.forwarded_at is not None:
+                raise ValidationError({"forward": _("This fire has already been forwarded to 119.")})
+            forwarding = _forwarding(alarm, user, now)
+        alarm.changed_at = now
+        alarm.save()
+        _note(alarm, step.action, user, note, extra, now)
+        live.publish_alarms([alarm.pk])
+        if forwarding is not None:
+            forwarding_id = forwarding.pk
+            # At once after commit, in this request: GB 50440 allows 3 s to reach 119. Failures are
+            # retried by the minute job.
+            transaction.on_commit(lambda: forwarding_module.send(forwarding_id))
+    return alarm
+
+
+def _forwarding(alarm: Alarm, user, now: datetime) -> Forwarding:
+    unit = alarm.unit
+    point = alarm.point
+    payload = {
+        "alarm": alarm.pk,
+        "type": alarm.type,
+        "first_at": alarm.first_at.isoformat(),
+        "verified_at": now.isoformat(),
+        "verified_by": {"name": str(user), "phone": getattr(user, "phone", "")},
+        "unit": {"name": unit.name, "address": unit.address, "lat": unit.lat, "lng": unit.lng,
+                 "credit_code": getattr(unit, "credit_code", ""),
+                 "contacts": [{"role": role, "name": name, "phone": phone} for role, name, phone in (
+                     ("responsible", unit.responsible_person, unit.responsible_phone),
+                     ("safety_manager", unit.safety_manager, unit.safety_manager_phone)) if name or phone]},
+        "place": point.place if point else "",
+        "point": point.label if point else "",
+        "device": alarm.device.code,
+    }
+    return Forwarding.objects.create(alarm=alarm, forwarder=getattr(forwarding_module.forwarder(), "name", ""),
+                                     requested_by=user, requested_at=now, payload=payload)
+
+
+def alarm_audience(alarm: Alarm, audience: str):
+    if audience == "operators":
+        centres = Agency.objects.filter(region_path__in=prefixes(alarm.region_path))
+        return User.objects.filter(agency__in=centres, role=Role.MONITORING_OPERATOR, is_active=True)
+    return unit_audience(alarm.unit, audience)
+
+
+def actions_for(user, alarm: Alarm) -> list:
+    """The steps ``user`` may take on ``alarm`` now (for the buttons)."""
+    steps = actions_from(ALARM_TRANSITIONS, alarm.status, role_of(user))
+    return [s for s in steps if (s.action != "verify" or alarm.type == AlarmType.FIRE)
+            and (s.action != "forward" or (alarm.verdict == Verdict.REAL_FIRE and alarm.forwarded_at is None))]
+
+
+# --------------------------------------------------------------------------- faults that become hazards
+
+
+def raise_hazards(now: datetime | None = None) -> list[Hazard]:
+    """Open a hazard of the unit for every condition that has lasted beyond FIREGOV_HAZARD_AFTER_H hours
+    (fault, shielded point, offline device, power fault, low pressure, electrical), and for units
+    with FIREGOV_FALSE_ALARMS_HAZARD false alarms in FIREGOV_FALSE_ALARMS_DAYS days."""
+    now = now or timezone.now()
+    created = []
+    limit = now - timedelta(hours=settings.FIREGOV["HAZARD_AFTER_H"])
+    lasting = (Alarm.objects.filter(cleared_at__isnull=True, hazard__isnull=True, first_at__lte=limit,
+                                    type__in=list(HAZARD_CATEGORY))
+               .select_related("unit", "device", "point", "point__building"))
+    for alarm in lasting:
+        where = alarm.point.place if alarm.point_id else ""
+        what = f"{alarm.point.label}（{alarm.point.key}）" if alarm.point_id else alarm.device.name
+        hours = int((now - alarm.first_at).total_seconds() // 3600)
+        description = (f"物联网监测：{alarm.device.name} {what} {alarm.get_type_display()}"
+                       f"持续 {hours} 小时（自 {timezone.localtime(alarm.first_at):%Y-%m-%d %H:%M}）未恢复。"
+                       f"{alarm.detail}")
+        with transaction.atomic():
+            hazard = report_device_hazard(alarm.unit, HAZARD_CATEGORY[alarm.type], description, where, now)
+            Alarm.objects.filter(pk=alarm.pk).update(hazard=hazard, changed_at=now)
+            _note(alarm, "hazard", None, "", {"hazard": hazard.pk}, now)
+        created.append(hazard)
+    since = now - timedelta(days=settings.FIREGOV["FALSE_ALARMS_DAYS"])
+    threshold = settings.FIREGOV["FALSE_ALARMS_HAZARD"]
+    noisy = (Alarm.objects.filter(verdict=Verdict.FALSE_ALARM, verified_at__gte=since, hazard__isnull=True)
+             .values("unit").annotate(n=Count("pk")).filter(n__gte=threshold))
+    for row in noisy:
+        unit = Unit.objects.get(pk=row["unit"])
+        alarms = list(Alarm.objects.filter(unit=unit, verdict=Verdict.FALSE_ALARM, verified_at__gte=since,
+                                           hazard__isnull=True).select_related("point"))
+        places = sorted({a.point.label for a in alarms if a.point_id})[:5]
+        description = (f"物联网监测：{settings.FIREGOV['FALSE_ALARMS_DAYS']} 日内误报 {len(alarms)} 次"
+                       f"（{'、'.join(places)}），火灾探测器需检修或更换。")
+        with transaction.atomic():
+            hazard = report_device_hazard(unit, FALSE_ALARM_CATEGORY, description, "", now)
+            Alarm.objects.filter(pk__in=[a.pk for a in alarms]).update(hazard=hazard)
+        created.append(hazard)
+    return created
+
+
+def recovered(alarm: Alarm, at: datetime) -> None:
+    """A condition that had become a hazard has ended: close the link on the hazard's timeline."""
+    if alarm.hazard_id and alarm.type in HAZARD_CATEGORY:
+        device_recovered(alarm.hazard_id, f"物联网监测：{alarm.get_type_display()}已于 "
+                                          f"{timezone.localtime(at):%Y-%m-%d %H:%M:%S} 恢复（报警 #{alarm.pk}）。", at)
+
+
+# --------------------------------------------------------------------------- rates
+
+
+def sample_rates(now: datetime | None = None) -> int:
+    """Hourly: add each unit's devices and online devices to today's row (the online rate), and count
+    today's verified fire alarms and false alarms. Returns the rows written."""
+    now = now or timezone.now()
+    day = timezone.localtime(now).date()
+    start = timezone.make_aware(datetime(day.year, day.month, day.day))
+    end = start + timedelta(days=1)
+    devices = {r["unit"]: r for r in Device.objects.filter(active=True).values("unit").annotate(
+        n=Count("pk"), online_n=Count("pk", filter=Q(online=True)))}
+    verified = {r["unit"]: r for r in Alarm.objects.filter(type=AlarmType.FIRE, verified_at__gte=start,
+                                                             verified_at__lt=end).values("unit").annotate(
+        n=Count("pk"), false_n=Count("pk", filter=Q(verdict=Verdict.FALSE_ALARM)))}
+    units = {u.pk: u for u in Unit.objects.filter(pk__in=set(devices) | set(verified))}
+    written = 0
+    for unit_id, unit in units.items():
+        with transaction.atomic():
+            row, _created = UnitMonitoringDay.objects.select_for_update().get_or_create(
+                unit=unit, day=day, defaults={"region_path": unit.region_path, "sector": unit.sector})
+            if unit_id in devices:
+                row.device_samples += devices[unit_id]["n"]
+                row.online_samples += devices[unit_id]["online_n"]
+            row.fire_alarms = verified.get(unit_id, {}).get("n", 0)
+            row.false_alarms = verified.get(unit_id, {}).get("false_n", 0)
+            row.save()
+        written += 1
+    return written
+
+
+def unit_rates(queryset, since) -> list[dict]:
+    """Per unit since ``since`` (a date), from the kept days: online rate and false-alarm rate."""
+    rows = (queryset.filter(day__gte=since).values("unit", "unit__name").annotate(
+        devices=Sum("device_samples"), online=Sum("online_samples"), fires=Sum("fire_alarms"),
+        false=Sum("false_alarms")))
+    result = []
+    for r in rows:
+        result.append({"unit": r["unit"], "name": r["unit__name"],
+                       "online_rate": r["online"] / r["devices"] if r["devices"] else None,
+                       "false_rate": r["false"] / r["fires"] if r["fires"] else None,
+                       "fires": r["fires"], "false": r["false"]})
+    return result
+
+
+def connect() -> None:
+    deadlines.define_policy("alarm-verify", "火警核实 / Verify a fire alarm", FIRE_POLICY)
+    deadlines.define_policy("alarm-acknowledge", "报警响应 / Acknowledge an alarm", ACK_POLICY)
+    deadlines.register_audience("iot.alarm", alarm_audience)

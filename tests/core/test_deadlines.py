@@ -335,7 +335,13 @@ def test_unknown_audience_or_subject_without_resolver_fires_to_nobody(school, ci
     ([], "non-empty list"),
     ({"offset_minutes": 0}, "non-empty list"),
     (["remind"], "step 1: must be an object"),
-    ([{"action": "remind", "audience": "a"}], "step 1: give exactly one of offset_minutes, offset_workdays"),
+    ([{"action": "remind", "audience": "a"}],
+     "step 1: give exactly one of offset_minutes, offset_seconds, offset_workdays"),
+    ([{"offset_minutes": 0, "offset_seconds": 0, "action": "remind", "audience": "a"}], "step 1: give exactly one"),
+    ([{"offset_seconds": 0, "action": "escalate", "audience": "a", "repeat_seconds": 0}],
+     "step 1: repeat_seconds must be a positive integer"),
+    ([{"offset_seconds": 0, "action": "escalate", "audience": "a", "repeat_seconds": 5, "repeat_minutes": 1}],
+     "step 1: give repeat_minutes or repeat_seconds, not both"),
     ([{"offset_minutes": 0, "offset_workdays": 0, "action": "remind", "audience": "a"}],
      "step 1: give exactly one"),
     ([{"offset_minutes": 1.5, "action": "remind", "audience": "a"}], "step 1: the offset must be an integer"),
@@ -387,3 +393,25 @@ def test_register_rejects_an_invalid_policy(school):
     with pytest.raises(PolicyError, match="action must be remind or escalate"):
         deadlines.register(school, PURPOSE, TITLE, DUE, "broken", now=at(9, 20))
     assert not Deadline.objects.filter(purpose=PURPOSE).exists()
+
+
+def test_second_level_steps_and_repeats_fire_on_time(school):
+    """Alarms need seconds: a step 30 s after the due time, repeating every 20 s until acknowledged;
+    run_due restricted to some purposes leaves the others alone."""
+    make_policy("alarm-test", [
+        {"offset_seconds": 30, "action": "escalate", "audience": "unit_managers", "repeat_seconds": 20},
+    ])
+    due = at(11, 2, 9, 0)
+    deadline = deadlines.register(school, "alarm.test", TITLE, due, "alarm-test", now=due)
+    other = deadlines.register(school, PURPOSE, TITLE, due, "alarm-test", now=due)
+    assert deadline.next_fire_at == due + timedelta(seconds=30)
+    assert deadlines.run_due(due + timedelta(seconds=29), purposes=["alarm.test"]) == 0
+    assert deadlines.run_due(due + timedelta(seconds=30), purposes=["alarm.test"]) == 1
+    deadline.refresh_from_db()
+    other.refresh_from_db()
+    assert deadline.next_fire_at == due + timedelta(seconds=50)
+    assert other.next_fire_at == due + timedelta(seconds=30)  # not its purpose: not fired
+    assert deadlines.run_due(due + timedelta(seconds=50), purposes=["alarm.test"]) == 1
+    deadlines.acknowledge(school, "alarm.test")
+    assert deadlines.run_due(due + timedelta(seconds=200), purposes=["alarm.test"]) == 0
+    assert DeadlineEvent.objects.filter(deadline=deadline).count() == 2

@@ -1,0 +1,126 @@
+"""The monitoring runtime: what runs beside the ingestion of one process.
+
+:class:`Monitoring` starts, on the running event loop, the GB/T 26875.3 gateway, MQTT ingestion (when
+``FIREGOV_MQTT_URL`` is set) and the alarm clock, all sharing one group-commit writer. It runs inside
+``firegov serve``/``firegov demo`` (the web server's own event loop, so that the live bus is
+in-process) or alone as ``firegov gateway`` on other machines (then the live bus is Redis).
+
+The alarm clock fires the alarm deadlines every second (the deadline engine's periodic job runs
+every minute, too slow for a fire that must be verified in three minutes) and sends again
+forwardings to 119 that failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from firegov.core import deadlines
+from firegov.iot import forwarding
+from firegov.iot.gateway import Gateway, GatewayConfig
+from firegov.iot.lifecycle import PURPOSES
+from firegov.iot.writer import Writer
+
+log = logging.getLogger("firegov.monitoring")
+CLOCK_S = 1.0
+FORWARD_RETRY_S = 5.0
+
+
+@dataclass
+class Options:
+    tcp: bool = True
+    mqtt: bool = True
+    clock: bool = True
+    host: str | None = None
+    port: int | None = None
+
+
+def gateway_config(host: str | None = None, port: int | None = None) -> GatewayConfig:
+    return GatewayConfig(host=host or settings.GATEWAY_HOST, port=settings.GATEWAY_PORT if port is None else port,
+                         centre_address=settings.GATEWAY_CENTRE_ADDRESS, timeout=settings.GATEWAY_TIMEOUT_S,
+                         retries=settings.GATEWAY_RETRIES)
+
+
+class Monitoring:
+    def __init__(self, options: Options | None = None):
+        self.options = options or Options()
+        self.writer = Writer()
+        self.gateway: Gateway | None = None
+        self.mqtt = None
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        self.writer.start()
+        if self.options.tcp:
+            self.gateway = Gateway(gateway_config(self.options.host, self.options.port), writer=self.writer)
+            await self.gateway.start()
+        if self.options.mqtt and settings.MQTT_URL:
+            from firegov.iot.mqtt import MqttIngest
+
+            self.mqtt = MqttIngest(settings.MQTT_URL, settings.MQTT_TOPIC, self.writer)
+            await self.mqtt.start()
+        if self.options.clock:
+            self._tasks.append(asyncio.ensure_future(self._clock()))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.mqtt is not None:
+            await self.mqtt.stop()
+        if self.gateway is not None:
+            await self.gateway.stop()
+        await self.writer.stop()
+
+    async def serve_forever(self) -> None:
+        await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.stop()
+
+    async def _clock(self) -> None:
+        since_retry = 0.0
+        while True:
+            await asyncio.sleep(CLOCK_S)
+            since_retry += CLOCK_S
+            try:
+                await self.writer.db(deadlines.run_due, None, 500, PURPOSES)
+                if since_retry >= FORWARD_RETRY_S:
+                    since_retry = 0.0
+                    await self.writer.db(forwarding.retry_pending)
+            except Exception:  # noqa: BLE001 - the clock must keep ticking
+                log.exception("alarm clock: a run failed")
+
+
+class WithMonitoring:
+    """ASGI wrapper: runs :class:`Monitoring` in the web server's event loop (lifespan events), so
+    that one process serves the pages, takes the devices' frames and pushes alarms to consoles."""
+
+    def __init__(self, app, options: Options | None = None):
+        self.app = app
+        self.options = options
+        self.monitoring: Monitoring | None = None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "lifespan":
+            return await self.app(scope, receive, send)
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    self.monitoring = Monitoring(self.options)
+                    await self.monitoring.start()
+                except Exception as exc:  # noqa: BLE001 - the pages are still worth serving
+                    log.error("monitoring did not start (%s); serving the web UI without it", exc)
+                    failed, self.monitoring = self.monitoring, None
+                    await asyncio.gather(failed.stop(), return_exceptions=True)
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.monitoring is not None:
+                    await self.monitoring.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
