@@ -29,6 +29,8 @@ router.register("targets", campaigns_api.TargetViewSet, basename="target")
 router.register("measures", campaigns_api.MeasureViewSet, basename="measure")
 router.register("accountability", campaigns_api.AccountabilityViewSet, basename="accountability")
 router.register("progress-reports", campaigns_api.ProgressReportViewSet, basename="progress-report")
+router.register("alarms", iot_api.AlarmViewSet, basename="alarm")
+router.register("devices", iot_api.DeviceViewSet, basename="device")
 
 urlpatterns = [
     path("", core_views.home, name="home"),

@@ -44,6 +44,10 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
     "campaigns.report": {"view": ALL - {Role.UNIT_MANAGER, Role.MONITORING_OPERATOR},
                          "add": FIRE | {Role.DEPARTMENT_OFFICER, Role.GRID_WORKER},
                          "change": FIRE | {Role.DEPARTMENT_OFFICER, Role.GRID_WORKER}},
+    # Fire monitoring: who may act on an alarm is decided by its transition table (firegov.iot.lifecycle).
+    "iot.alarm": {"view": ALL - {Role.GRID_WORKER}, "change": FIRE | {Role.MONITORING_OPERATOR, Role.UNIT_MANAGER},
+                  "export": ALL - {Role.UNIT_MANAGER, Role.GRID_WORKER}},
+    "iot.device": {"view": ALL - {Role.GRID_WORKER}, "add": MANAGERS, "change": MANAGERS},
 }
 
 
