@@ -4,6 +4,7 @@
     firegov serve       serve the web UI and API (ASGI, uvicorn) with device ingestion and a worker
     firegov worker      run the background and periodic jobs (Huey consumer) alone
     firegov gateway     run device ingestion alone: the GB/T 26875.3 gateway, MQTT, the alarm clock
+    firegov simulate    simulate N devices sending to the gateway (GB/T 26875.3 over TCP, or MQTT) and report
     firegov classify    classify premises from a JSON file (no database needed)
     firegov uscc        check unified social credit codes (no database needed)
     firegov judge       judge major fire hazards by GB 35181 (no database needed)
@@ -113,6 +114,41 @@ def cmd_gateway(args) -> int:
     return 0
 
 
+def cmd_simulate(args) -> int:
+    _django()
+    import asyncio
+
+    from django.conf import settings
+
+    from firegov.iot.simulate import SimConfig, SimulationError, Simulator, register
+
+    topic = settings.MQTT_TOPIC
+    root = args.topic_root or (topic.split("/up/")[0] if "/up/" in topic else "firegov")
+    config = SimConfig(devices=args.devices, rate=args.rate, host=args.host or settings.GATEWAY_HOST,
+                       port=settings.GATEWAY_PORT if args.port is None else args.port,
+                       base_address=args.base_address, alarm_share=args.alarm_share, window=args.window,
+                       timeout=args.timeout, heartbeat_s=args.heartbeat, centre_address=settings.GATEWAY_CENTRE_ADDRESS,
+                       clock_skew_s=args.clock_skew, mqtt_url=args.mqtt, topic_root=root)
+
+    async def simulate():
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C stops the load and prints the summary
+            loop.add_signal_handler(signum, stop.set)
+        return await Simulator(config).run(args.duration, stop)
+
+    try:
+        if args.register:
+            created, updated = register(args.devices, args.base_address, kind="smoke" if args.mqtt else "uitd")
+            print(f"registered {created} simulated devices ({updated} were there already)", flush=True)
+        summary = asyncio.run(simulate())
+    except SimulationError as exc:
+        print(f"firegov simulate: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(summary.lines()))
+    return 0
+
+
 def cmd_worker(args) -> int:
     _django()
     _manage("run_huey")
@@ -146,6 +182,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-tcp", action="store_true", help="no GB/T 26875.3 TCP server (MQTT only)")
     p.add_argument("--no-mqtt", action="store_true", help="no MQTT ingestion even if FIREGOV_MQTT_URL is set")
     p.set_defaults(func=cmd_gateway)
+    p = sub.add_parser("simulate", help="simulate devices sending to the gateway or over MQTT, and report")
+    p.add_argument("--devices", type=int, default=10, help="number of simulated devices (default 10)")
+    p.add_argument("--rate", type=float, default=10.0,
+                   help="frames (MQTT: messages) per second, all devices together; 0: connect and idle (default 10)")
+    p.add_argument("--host", default=None, help="gateway address (FIREGOV_GATEWAY_HOST)")
+    p.add_argument("--port", type=int, default=None, help="gateway port (FIREGOV_GATEWAY_PORT)")
+    p.add_argument("--mqtt", default=None, metavar="URL",
+                   help="publish the JSON payload to this broker (mqtt://host:1883) instead of GB/T 26875.3 over TCP")
+    p.add_argument("--topic-root", default=None,
+                   help="MQTT topic root: publish to ROOT/up/<code> (default: from FIREGOV_MQTT_TOPIC)")
+    p.add_argument("--duration", type=float, default=None, help="seconds to run (default: until Ctrl-C)")
+    p.add_argument("--alarm-share", type=float, default=0.01, help="share of frames raising an alarm (default 0.01)")
+    p.add_argument("--base-address", type=int, default=900_000,
+                   help="GB/T 26875.3 address of the first device; codes are SIM-<address> (default 900000)")
+    p.add_argument("--register", action="store_true",
+                   help="create the simulated devices (and their MQTT tokens) on existing units first")
+    p.add_argument("--window", type=int, default=1, help="frames a device may have waiting for confirm (default 1)")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds before a device sends again (default 10)")
+    p.add_argument("--heartbeat", type=float, default=30.0, help="empty frame after this many silent seconds")
+    p.add_argument("--clock-skew", type=float, default=0.0, help="seconds the devices' clocks are off")
+    p.set_defaults(func=cmd_simulate)
     p = sub.add_parser("manage", help="run a Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_manage)

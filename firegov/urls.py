@@ -47,6 +47,7 @@ urlpatterns = [
     path("", include("firegov.inspections.urls")),
     path("", include("firegov.hazards.urls")),
     path("", include("firegov.campaigns.urls")),
+    path("", include("firegov.iot.urls")),
     path("admin/", admin.site.urls),
     path("api/auth/token/", core_api.TokenLogin.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -26,6 +26,8 @@ HISTORY_MODELS = {
     "registry.community": "registry.community",
     "core.region": "core.region",
     "core.agency": "core.agency",
+    "iot.alarm": "iot.alarm",
+    "iot.device": "iot.device",
 }
 
 

@@ -411,6 +411,12 @@ def alarm_audience(alarm: Alarm, audience: str):
     return unit_audience(alarm.unit, audience)
 
 
+def possible_assignees(alarm: Alarm) -> list[User]:
+    """Who an alarm may be handed to: the centre's operators, the unit's managers, the brigade."""
+    people = {u.pk: u for audience in ("operators", "unit_managers", "brigade") for u in alarm_audience(alarm, audience)}
+    return sorted(people.values(), key=lambda u: (u.role, u.username))
+
+
 def actions_for(user, alarm: Alarm) -> list:
     """The steps ``user`` may take on ``alarm`` now (for the buttons)."""
     steps = actions_from(ALARM_TRANSITIONS, alarm.status, role_of(user))

@@ -1,0 +1,164 @@
+"""The monitoring pages: console, the live stream (server-sent events), alarm and device lists,
+an alarm's page with one-click verification, charts; each scoped to the user's jurisdiction."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import AsyncClient
+from django.utils import timezone
+
+from firegov.iot import live, services
+from firegov.iot.models import Alarm, Device
+from firegov.iot.normalise import Reading
+from tests.conftest import make_unit
+
+
+@pytest.fixture
+def alarms(city):
+    xc = Device.objects.create(unit=city.xc_hotel, kind="smoke", name="烟感-301", code="NB-301")
+    tz_unit = make_unit(city.tz_grid, "滕州商场", place_type="mall")
+    tz = Device.objects.create(unit=tz_unit, kind="smoke", name="烟感-1", code="NB-TZ1")
+    services.ingest(xc, [Reading(kind="status", point="s1", label="三楼301房间", conditions={"fire": True})])
+    services.ingest(tz, [Reading(kind="status", point="s1", label="一楼大厅", conditions={"fault": True})])
+    return Alarm.objects.get(device=xc), Alarm.objects.get(device=tz)
+
+
+def test_the_console_shows_the_alarms_of_the_jurisdiction_only(alarms, city, login):
+    page = login(city.xuecheng).get("/monitoring/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "薛城宾馆" in text and "三楼301房间" in text and "滕州商场" not in text
+    assert "滕州商场" in login(city.jiankong).get("/monitoring/").content.decode()  # the city's centre
+
+
+def test_grid_workers_do_not_see_monitoring(alarms, city, login):
+    client = login(city.wangge)
+    assert client.get("/monitoring/").status_code == 404
+    assert client.get(f"/monitoring/alarms/{alarms[0].pk}/").status_code == 404
+
+
+def test_one_click_verification_from_the_console_panel(alarms, city, login):
+    alarm, tz_alarm = alarms
+    client = login(city.xuecheng)
+    panel = client.get(f"/monitoring/alarms/{alarm.pk}/", HTTP_HX_REQUEST="true")
+    assert panel.status_code == 200
+    assert 'name="verdict" value="false_alarm"' in panel.content.decode()
+    response = client.post(f"/monitoring/alarms/{alarm.pk}/action/", {"action": "verify", "verdict": "false_alarm"},
+                           HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    alarm.refresh_from_db()
+    assert alarm.verdict == "false_alarm" and alarm.verified_by == city.xuecheng
+    assert 'value="verify"' not in response.content.decode()  # verified: no second verdict offered
+    # Another county's alarm is not there at all.
+    assert client.post(f"/monitoring/alarms/{tz_alarm.pk}/action/", {"action": "acknowledge"}).status_code == 404
+
+
+def test_lists_filter_with_the_shared_filtersets(alarms, city, login):
+    client = login(city.jiankong)
+    assert "滕州商场" not in client.get("/monitoring/alarms/?type=fire").content.decode()
+    assert "滕州商场" in client.get("/monitoring/alarms/?type=fault").content.decode()
+    page = client.get("/monitoring/alarms/?state=unverified").content.decode()
+    assert "薛城宾馆" in page and "滕州商场" not in page
+    api = client.get("/api/alarms/?state=unverified").json()
+    assert [r["unit_name"] for r in api["results"]] == ["薛城宾馆"]
+    devices = client.get("/monitoring/devices/?q=TZ1").content.decode()
+    assert "烟感-1" in devices and "烟感-301" not in devices
+    device = Device.objects.get(code="NB-301")
+    assert "三楼301房间" in client.get(f"/monitoring/devices/{device.pk}/").content.decode()
+
+
+def test_charts_page(alarms, city, login):
+    services.act(city.xuecheng, alarms[0], "verify", {"verdict": "false_alarm"})
+    services.sample_rates()
+    page = login(city.jiankong).get("/monitoring/stats/")
+    assert page.status_code == 200
+    assert "薛城宾馆" in page.content.decode()  # the false-alarm table
+
+
+async def _read_events(response, count, timeout=10.0):
+    events = []
+    iterator = response.streaming_content.__aiter__()
+    buffer = ""
+    while len(events) < count:
+        chunk = await asyncio.wait_for(iterator.__anext__(), timeout)
+        buffer += chunk.decode() if isinstance(chunk, bytes) else chunk
+        while "\n\n" in buffer:
+            block, buffer = buffer.split("\n\n", 1)
+            if block.startswith("event: alarm"):
+                data = block.split("data: ", 1)[1]
+                events.append(json.loads(data))
+    await iterator.aclose()
+    return events
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_stream_pushes_new_alarms_in_scope_within_a_second(city):
+    xc = Device.objects.create(unit=city.xc_hotel, kind="smoke", name="烟感-301", code="NB-301")
+    tz_unit = make_unit(city.tz_grid, "滕州商场", place_type="mall")
+    tz = Device.objects.create(unit=tz_unit, kind="smoke", name="烟感-1", code="NB-TZ1")
+    live.reset()
+
+    async def scenario():
+        client = AsyncClient()
+        await sync_to_async(client.force_login)(city.xuecheng)
+        response = await client.get("/monitoring/stream/")
+        assert response.status_code == 200 and response["Content-Type"] == "text/event-stream"
+        reader = asyncio.ensure_future(_read_events(response, 1))
+        await asyncio.sleep(0.3)  # subscribed
+        started = timezone.now()
+        await sync_to_async(services.ingest)(tz, [Reading(kind="status", point="s", conditions={"fire": True})])
+        await sync_to_async(services.ingest)(xc, [Reading(kind="status", point="s", label="三楼",
+                                                          conditions={"fire": True})])
+        events = await reader
+        return events, (timezone.now() - started).total_seconds()
+
+    events, seconds = asyncio.run(scenario())
+    assert [e["unit"] for e in events] == ["薛城宾馆"]  # the other county's alarm never reaches this console
+    assert events[0]["type"] == "fire" and events[0]["new"] and "三楼" in events[0]["html"]
+    assert seconds < 1.0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_stream_catches_up_with_changes_the_bus_did_not_carry(city):
+    """An alarm changed by another process without Redis (the worker's offline alarms) reaches the
+    console through the catch-up from changed_at."""
+    device = Device.objects.create(unit=city.xc_hotel, kind="smoke", name="烟感-301", code="NB-301",
+                                   online=True, last_seen_at=timezone.now() - timezone.timedelta(hours=1))
+    live.reset()
+
+    class Deaf(live.LocalBus):
+        def publish(self, message):  # stands for a process the bus does not reach
+            pass
+
+    async def scenario():
+        client = AsyncClient()
+        await sync_to_async(client.force_login)(city.xuecheng)
+        live._bus = Deaf()
+        response = await client.get("/monitoring/stream/")
+        reader = asyncio.ensure_future(_read_events(response, 1, timeout=10))
+        await asyncio.sleep(0.2)
+        await sync_to_async(services.mark_silent)()
+        return await reader
+
+    try:
+        events = asyncio.run(scenario())
+    finally:
+        live.reset()
+    assert events[0]["type"] == "offline" and events[0]["unit"] == "薛城宾馆"
+    assert Device.objects.get(pk=device.pk).online is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_stream_refuses_who_may_not_see_alarms(city):
+    async def scenario():
+        client = AsyncClient()
+        anonymous = await client.get("/monitoring/stream/")
+        await sync_to_async(client.force_login)(city.wangge)
+        grid = await client.get("/monitoring/stream/")
+        return anonymous.status_code, grid.status_code
+
+    assert asyncio.run(scenario()) == (403, 403)
