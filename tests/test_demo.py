@@ -278,3 +278,35 @@ def test_the_demo_campaigns(demo_with_history):
     colours = {row["judgement"].colour for row in rows}
     assert {"green", "yellow"} <= colours and 0 < sum(row["progress"] for row in rows)
     assert plan.measures.filter(status="in_force").exists() and plan.accountability.exists()
+
+
+def test_the_demo_monitoring_month(demo_with_history):
+    """Devices on the key units first, a month of finished alarms that follow the alarm rules, the
+    daily rates kept, and the console and charts readable by the demo operator."""
+    from django.test import Client
+    from django.utils import timezone
+
+    from firegov.iot.lifecycle import ALARM_TRANSITIONS
+    from firegov.iot.models import Alarm, AlarmNote, Device, Forwarding, UnitMonitoringDay
+
+    demo = demo_with_history
+    uitds = Device.objects.filter(kind="uitd")
+    assert demo["devices"] == Device.objects.count() >= uitds.count() > 0
+    assert uitds.filter(unit__key_unit=True).exists() and all(d.points.exists() for d in uitds)
+    assert demo["alarms"] == Alarm.objects.count() > 0
+    month_ago = timezone.now() - timezone.timedelta(days=31)
+    assert not Alarm.objects.filter(first_at__lt=month_ago).exists()
+    assert not Alarm.objects.filter(cleared_at__isnull=True).exists()  # live alarms come from the simulator
+    fires = Alarm.objects.filter(type="fire")
+    assert fires.exists() and not fires.filter(verdict="").exists()
+    assert all(a.verified_at - a.first_at <= timezone.timedelta(seconds=180) for a in fires)
+    assert set(AlarmNote.objects.values_list("action", flat=True)) <= set(ALARM_TRANSITIONS)
+    for forwarding in Forwarding.objects.select_related("alarm"):
+        assert forwarding.alarm.verdict == "real_fire" and forwarding.seconds < 3
+    assert UnitMonitoringDay.objects.filter(unit__devices__isnull=False).exists()
+    from firegov.core.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(username="jiankong"))
+    assert client.get("/monitoring/").status_code == 200
+    assert client.get("/monitoring/stats/").status_code == 200

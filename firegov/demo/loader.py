@@ -27,8 +27,10 @@ from firegov.core.models import LEVEL_DIGITS, Agency, AgencyKind, Deadline, Regi
 from firegov.demo import DATA_FILE, DEMO_PASSWORD
 from firegov.demo.campaigns import load_campaigns
 from firegov.demo.history import load_history
+from firegov.demo.monitoring import load_monitoring
 from firegov.hazards.models import Hazard, MajorHazardCase, PublicReport
 from firegov.inspections.models import Draw, Inspection
+from firegov.iot.models import Alarm, Device
 from firegov.kernels.uscc import make as make_uscc
 from firegov.registry.models import Building, Community, FireLane, MicroFireStation, Unit
 
@@ -951,6 +953,8 @@ def counts() -> dict:
         "major_hazards": MajorHazardCase.objects.filter(region_path__startswith=CITY_PATH).count(),
         "public_reports": PublicReport.objects.filter(region_path__startswith=CITY_PATH).count(),
         "deadlines": Deadline.objects.count(),
+        "devices": Device.objects.count(),
+        "alarms": Alarm.objects.count(),
     }
 
 
@@ -994,6 +998,8 @@ def load_demo(stdout=None, units: int = 2000, seed: int = 2026, history: bool = 
             # audit entry per generated row would only triple the load time.
             with disable_auditlog():
                 load_history(rng, fake, agencies, [u for u, _s in created], now)
+                _say(stdout, "接入物联网监测设备与一个月的报警记录 / connecting monitoring devices, a month of alarms …")
+                load_monitoring(rng, [u for u, _s in created], now)
         _say(stdout, "建立专项行动清单 / building the campaigns' lists …")
         with set_actor(admin):
             load_campaigns(rng, agencies, now, progress=history)

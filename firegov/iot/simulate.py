@@ -502,6 +502,10 @@ class TcpDevice(SimDevice, asyncio.Protocol):
                 self.sim.stats.denied += 1
                 if out.timer is not None:
                     out.timer.cancel()
+                    out.timer = None
+                if out.tries > self.sim.config.retries:
+                    self._again(out)  # gives up at once
+                    return
                 # sent again after a pause, so that a centre that cannot store is not hammered
                 out.timer = asyncio.get_running_loop().call_later(
                     min(1.0, self.sim.config.timeout), self._retry_denied, out.serial)
@@ -525,7 +529,7 @@ class TcpDevice(SimDevice, asyncio.Protocol):
     def _request(self, frame: Frame) -> None:
         now = self.now()
         kind = frame.adu_type
-        if kind == 81:  # read the UITD's running status: normal monitoring
+        if kind == 8100:  # read the UITD's running status: normal monitoring
             adu = encode_adu(21, [{"flags": ["normal"], "time": now}])
         elif kind == 85:
             adu = encode_adu(25, [{"major": 1, "minor": 0}])
