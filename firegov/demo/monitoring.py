@@ -139,9 +139,8 @@ def _history(rng: random.Random, devices: list[Device], now: datetime) -> int:
             else:
                 lasted = timedelta(minutes=rng.randint(10, 60 * 30))
                 alarm.cleared_at = min(at + lasted, now - timedelta(minutes=5))
-                if rng.random() < 0.8:
-                    alarm.acknowledged_at = at + timedelta(minutes=rng.randint(1, 12))
-                    alarm.acknowledged_by = operator
+                alarm.acknowledged_at = at + timedelta(minutes=rng.randint(1, 12))
+                alarm.acknowledged_by = operator
                 if kind == AlarmType.LOW_PRESSURE:
                     alarm.detail = f"0.0{rng.randint(1, 4)} MPa < 0.050"
                 elif kind == AlarmType.ELECTRICAL:

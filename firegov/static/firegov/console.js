@@ -111,8 +111,8 @@
     source.addEventListener('alarm', function (event) { place(JSON.parse(event.data)); });
   }
 
-  document.addEventListener('DOMContentLoaded', setupMap);
-  if (document.readyState !== 'loading') setupMap();
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', setupMap);
+  else setupMap();
   setInterval(tick, 1000);
   tick();
   connect();
