@@ -279,3 +279,4 @@ GATEWAY_RETRIES = config.integer("GATEWAY_RETRIES", 3)
 # MQTT ingestion (firegov mqtt; inside firegov serve/demo when set), e.g. mqtt://127.0.0.1:1883.
 MQTT_URL = config.string("MQTT_URL", "")
 MQTT_TOPIC = config.string("MQTT_TOPIC", "firegov/up/+")
+MQTT_CLIENT_ID = config.string("MQTT_CLIENT_ID", "")  # default firegov-ingest-<hostname>

@@ -108,6 +108,8 @@ def _history(rng: random.Random, devices: list[Device], now: datetime) -> int:
     alarms: list[tuple[Alarm, dict]] = []
     start = now - timedelta(days=DAYS)
     real_fires = 0
+    busy: dict[tuple, list[tuple[datetime, datetime]]] = {}  # one open alarm per device, point and type
+    false_alarms: dict[int, int] = {}  # kept under the false-alarm hazard threshold
     for device in devices:
         points = points_of.get(device.pk, [])
         for _ in range(rng.choice([0, 0, 1, 1, 2, 3, 5])):  # some units' detectors are noisy
@@ -130,6 +132,10 @@ def _history(rng: random.Random, devices: list[Device], now: datetime) -> int:
                 alarm.verify_due_at = at + timedelta(seconds=180)
                 verdict = rng.choices([Verdict.FALSE_ALARM, Verdict.TEST, Verdict.FAULT, Verdict.REAL_FIRE],
                                       weights=[80, 10, 8, 2 if real_fires < 2 else 0])[0]
+                if verdict == Verdict.FALSE_ALARM:
+                    if false_alarms.get(device.unit_id, 0) >= 2:
+                        verdict = Verdict.TEST
+                    false_alarms[device.unit_id] = false_alarms.get(device.unit_id, 0) + 1
                 real_fires += verdict == Verdict.REAL_FIRE
                 took = timedelta(seconds=rng.randint(20, 170))
                 alarm.verdict, alarm.verified_at, alarm.verified_by = verdict, at + took, operator
@@ -137,7 +143,7 @@ def _history(rng: random.Random, devices: list[Device], now: datetime) -> int:
                 alarm.cleared_at = at + took + timedelta(minutes=rng.randint(2, 20))  # the panel is reset
                 plan = {"verify": took, "verdict": verdict}
             else:
-                lasted = timedelta(minutes=rng.randint(10, 60 * 30))
+                lasted = timedelta(minutes=rng.randint(10, 60 * 20))  # repaired before it becomes a hazard
                 alarm.cleared_at = min(at + lasted, now - timedelta(minutes=5))
                 alarm.acknowledged_at = at + timedelta(minutes=rng.randint(1, 12))
                 alarm.acknowledged_by = operator
@@ -147,6 +153,10 @@ def _history(rng: random.Random, devices: list[Device], now: datetime) -> int:
                     alarm.detail = f"{rng.randint(310, 520)} mA > 300.000"
             alarm.last_at = alarm.cleared_at
             alarm.changed_at = alarm.cleared_at
+            key = (device.pk, alarm.point_key, kind)
+            if any(alarm.first_at <= end and start_ <= alarm.cleared_at for start_, end in busy.get(key, ())):
+                continue  # it would overlap an alarm of the same point and type
+            busy.setdefault(key, []).append((alarm.first_at, alarm.cleared_at))
             alarms.append((alarm, plan))
     Alarm.objects.bulk_create([a for a, _plan in alarms])
     notes, events, forwardings = [], [], []

@@ -15,9 +15,10 @@ import hmac
 import json
 import logging
 import urllib.request
+from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -61,7 +62,9 @@ def send(forwarding_id: int) -> bool:
     if forwarding is None or forwarding.status != ForwardStatus.PENDING:
         return False
     now = timezone.now()
-    claimed = Forwarding.objects.filter(pk=forwarding.pk, status=ForwardStatus.PENDING,
+    # Claimed only when nobody is sending it: no attempt yet, or the last one has surely ended.
+    idle = Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=now - in_flight())
+    claimed = Forwarding.objects.filter(idle, pk=forwarding.pk, status=ForwardStatus.PENDING,
                                         attempts=forwarding.attempts).update(attempts=F("attempts") + 1,
                                                                              last_attempt_at=now)
     if not claimed:
@@ -82,6 +85,12 @@ def send(forwarding_id: int) -> bool:
     return True
 
 
+def in_flight() -> timedelta:
+    """How long an attempt may still be under way: the timeout and a margin."""
+    return timedelta(seconds=settings.FIREGOV["FIRE_WEBHOOK_TIMEOUT"] + 3)
+
+
 def retry_pending() -> int:
-    """Send again what failed for a passing reason (the periodic job, every minute)."""
-    return sum(send(pk) for pk in Forwarding.objects.filter(status=ForwardStatus.PENDING).values_list("pk", flat=True))
+    """Send again what failed for a passing reason (the alarm clock every 5 s, the worker every minute)."""
+    due = Forwarding.objects.filter(status=ForwardStatus.PENDING, last_attempt_at__lt=timezone.now() - in_flight())
+    return sum(send(pk) for pk in due.values_list("pk", flat=True))

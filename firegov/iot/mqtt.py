@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import socket
 import time
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ MAX_PAYLOAD = 64 * 1024
 DEVICE_CACHE_S = 60.0
 MAX_CACHED = 50_000
 SHARE_GROUP = "firegov"
+STORE_RETRIES = (0.5, 1.0, 2.0, 4.0)  # seconds between attempts to store one message
 
 
 @dataclass
@@ -61,7 +61,7 @@ def device_code(topic: str) -> str:
 
 
 class MqttIngest:
-    def __init__(self, url: str, topic: str, writer: Writer, shared: bool = True):
+    def __init__(self, url: str, topic: str, writer: Writer, shared: bool = True, client_id: str = ""):
         self.host, self.port, username, password = parse_url(url)
         self.topic = f"$share/{SHARE_GROUP}/{topic}" if shared else topic
         self.root = topic.split("/up/")[0] if "/up/" in topic else "firegov"  # replies go to <root>/down/<code>
@@ -71,7 +71,10 @@ class MqttIngest:
         self._devices: dict[str, tuple[float, Device | None]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Future] = set()
-        client_id = f"firegov-ingest-{socket.gethostname()}-{os.getpid()}"
+        # The same id across restarts: the broker keeps this client's session (its place in the shared
+        # subscription and the messages not yet acknowledged) and hands it back on reconnect. Two
+        # ingestion processes on one machine need FIREGOV_MQTT_CLIENT_ID each.
+        client_id = client_id or f"firegov-ingest-{socket.gethostname()}"
         self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
                                   manual_ack=True)
         if username:
@@ -170,10 +173,16 @@ class MqttIngest:
         if not device.active:
             self._refuse(code, "the device is out of service", mid, qos)
             return False
-        stored = await self.writer.store(Batch(device, readings, Channel.MQTT, timezone.now()))
-        if stored:
-            self.stats.stored += 1
-            self._ack(mid, qos)
-        else:  # not acknowledged: the broker delivers it again when we reconnect
-            self.stats.failed += 1
-        return stored
+        received = timezone.now()
+        for delay in STORE_RETRIES:
+            if await self.writer.store(Batch(device, readings, Channel.MQTT, received)):
+                self.stats.stored += 1
+                self._ack(mid, qos)
+                return True
+            await asyncio.sleep(delay)
+        # Still failing (the database is down): leave it unacknowledged and reconnect, so that the
+        # broker delivers it again; it would otherwise stop sending once its in-flight window is full.
+        self.stats.failed += 1
+        log.error("MQTT message of %s could not be stored; reconnecting for redelivery", code)
+        self.client.reconnect()
+        return False

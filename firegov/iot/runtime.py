@@ -60,7 +60,8 @@ class Monitoring:
         if self.options.mqtt and settings.MQTT_URL:
             from firegov.iot.mqtt import MqttIngest
 
-            self.mqtt = MqttIngest(settings.MQTT_URL, settings.MQTT_TOPIC, self.writer)
+            self.mqtt = MqttIngest(settings.MQTT_URL, settings.MQTT_TOPIC, self.writer,
+                                   client_id=settings.MQTT_CLIENT_ID)
             await self.mqtt.start()
         if self.options.clock:
             self._tasks.append(asyncio.ensure_future(self._clock()))
@@ -91,9 +92,18 @@ class Monitoring:
                 await self.writer.db(deadlines.run_due, None, 500, PURPOSES)
                 if since_retry >= FORWARD_RETRY_S:
                     since_retry = 0.0
-                    await self.writer.db(forwarding.retry_pending)
+                    # Not in the writer's thread: a 119 endpoint that does not answer must not hold
+                    # up the devices' confirms.
+                    await asyncio.get_running_loop().run_in_executor(None, _retry_forwardings)
             except Exception:  # noqa: BLE001 - the clock must keep ticking
                 log.exception("alarm clock: a run failed")
+
+
+def _retry_forwardings() -> int:
+    from django.db import close_old_connections
+
+    close_old_connections()
+    return forwarding.retry_pending()
 
 
 class WithMonitoring:

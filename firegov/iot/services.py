@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from firegov.core import deadlines, notify
@@ -48,6 +49,7 @@ from firegov.iot.models import (
     Device,
     Event,
     Forwarding,
+    ForwardStatus,
     Point,
     UnitMonitoringDay,
     Verdict,
@@ -367,7 +369,7 @@ def act(user, alarm: Alarm, action: str, data: dict | None = None) -> Alarm:
         elif action == "forward":
             if alarm.verdict != Verdict.REAL_FIRE:
                 raise ValidationError({"verdict": _("Only a confirmed fire is forwarded to 119.")})
-            if alarm.forwarded_at is not None:
+            if alarm.forwarded_at is not None or alarm.forwardings.exclude(status=ForwardStatus.FAILED).exists():
                 raise ValidationError({"forward": _("This fire has already been forwarded to 119.")})
             forwarding = _forwarding(alarm, user, now)
         alarm.changed_at = now
@@ -400,8 +402,12 @@ def _forwarding(alarm: Alarm, user, now: datetime) -> Forwarding:
         "point": point.label if point else "",
         "device": alarm.device.code,
     }
-    return Forwarding.objects.create(alarm=alarm, forwarder=getattr(forwarding_module.forwarder(), "name", ""),
-                                     requested_by=user, requested_at=now, payload=payload)
+    try:
+        name = getattr(import_string(settings.FIREGOV["FIRE_FORWARDER"]), "name", "")
+    except ImportError:
+        name = settings.FIREGOV["FIRE_FORWARDER"]  # the attempt records the error; the verdict stands
+    return Forwarding.objects.create(alarm=alarm, forwarder=name[:40], requested_by=user, requested_at=now,
+                                     payload=payload)
 
 
 def alarm_audience(alarm: Alarm, audience: str):
@@ -420,8 +426,10 @@ def possible_assignees(alarm: Alarm) -> list[User]:
 def actions_for(user, alarm: Alarm) -> list:
     """The steps ``user`` may take on ``alarm`` now (for the buttons)."""
     steps = actions_from(ALARM_TRANSITIONS, alarm.status, role_of(user))
+    forwardable = (alarm.verdict == Verdict.REAL_FIRE and alarm.forwarded_at is None
+                   and not alarm.forwardings.exclude(status=ForwardStatus.FAILED).exists())
     return [s for s in steps if (s.action != "verify" or alarm.type == AlarmType.FIRE)
-            and (s.action != "forward" or (alarm.verdict == Verdict.REAL_FIRE and alarm.forwarded_at is None))]
+            and (s.action != "forward" or forwardable)]
 
 
 # --------------------------------------------------------------------------- faults that become hazards
@@ -445,8 +453,12 @@ def raise_hazards(now: datetime | None = None) -> list[Hazard]:
                        f"持续 {hours} 小时（自 {timezone.localtime(alarm.first_at):%Y-%m-%d %H:%M}）未恢复。"
                        f"{alarm.detail}")
         with transaction.atomic():
+            # Claim the alarm first: if the device recovered meanwhile, or another run took it, no hazard.
             hazard = report_device_hazard(alarm.unit, HAZARD_CATEGORY[alarm.type], description, where, now)
-            Alarm.objects.filter(pk=alarm.pk).update(hazard=hazard, changed_at=now)
+            if not Alarm.objects.filter(pk=alarm.pk, cleared_at__isnull=True, hazard__isnull=True).update(
+                    hazard=hazard, changed_at=now):
+                transaction.set_rollback(True)
+                continue
             _note(alarm, "hazard", None, "", {"hazard": hazard.pk}, now)
         created.append(hazard)
     since = now - timedelta(days=settings.FIREGOV["FALSE_ALARMS_DAYS"])
@@ -469,6 +481,8 @@ def raise_hazards(now: datetime | None = None) -> list[Hazard]:
 
 def recovered(alarm: Alarm, at: datetime) -> None:
     """A condition that had become a hazard has ended: close the link on the hazard's timeline."""
+    if alarm.type in HAZARD_CATEGORY:  # read again: the hazard job may have linked it since the batch began
+        alarm.hazard_id = Alarm.objects.filter(pk=alarm.pk).values_list("hazard_id", flat=True).first()
     if alarm.hazard_id and alarm.type in HAZARD_CATEGORY:
         device_recovered(alarm.hazard_id, f"物联网监测：{alarm.get_type_display()}已于 "
                                           f"{timezone.localtime(at):%Y-%m-%d %H:%M:%S} 恢复（报警 #{alarm.pk}）。", at)

@@ -84,6 +84,13 @@ def _rows(user, ids=None, since=None, language=None) -> list[dict]:
         return [_row(user, a) for a in alarms]
 
 
+def _still_allowed(user_id: int) -> bool:
+    from firegov.core.models import User
+
+    user = User.objects.filter(pk=user_id, is_active=True).select_related("agency").first()
+    return user is not None and can(user, "view", "iot.alarm")
+
+
 async def stream(request):
     """Server-sent events: ``event: alarm`` with a JSON row for every alarm that changes."""
     user = await request.auser()
@@ -91,22 +98,32 @@ async def stream(request):
         return HttpResponse(status=403)
     language = translation.get_language()
     rows = sync_to_async(_rows)
+    still_allowed = sync_to_async(_still_allowed)
 
     async def events():
         sent: dict[int, str] = {}
         subscription = live.subscribe()
         waiting = asyncio.ensure_future(subscription.__anext__())
-        yield "retry: 2000\n\n"
+        loop = asyncio.get_running_loop()
+        # Catch up on a fixed beat whatever the bus carries, from a cursor that trails the last
+        # catch-up by a margin (a change is stamped when received, before its commit).
+        cursor, last_catch_up = timezone.now() - CATCH_UP_WINDOW, loop.time()
         try:
+            yield "retry: 2000\n\n"
             while True:
-                done, _pending = await asyncio.wait({waiting}, timeout=CATCH_UP_S)
+                left = max(0.0, CATCH_UP_S - (loop.time() - last_catch_up))
+                done, _pending = await asyncio.wait({waiting}, timeout=left)
                 if waiting in done:
                     ids = set(waiting.result().get("alarms", ()))
                     waiting = asyncio.ensure_future(subscription.__anext__())
                     batch = await rows(user, ids=ids, language=language)
                 else:
-                    batch = await rows(user, since=timezone.now() - CATCH_UP_WINDOW, language=language)
+                    if not await still_allowed(user.pk):  # deactivated or lost the role meanwhile
+                        return
+                    started = timezone.now()
+                    batch = await rows(user, since=cursor, language=language)
                     batch = [r for r in batch if sent.get(r["id"]) != r["changed_at"]]
+                    cursor, last_catch_up = started - CATCH_UP_WINDOW, loop.time()
                     if not batch:
                         yield ": idle\n\n"
                 for row in batch:
@@ -116,6 +133,7 @@ async def stream(request):
                     sent.clear()
         finally:
             waiting.cancel()
+            await asyncio.gather(waiting, return_exceptions=True)  # before closing the generator it runs
             await subscription.aclose()
 
     response = StreamingHttpResponse(events(), content_type="text/event-stream")

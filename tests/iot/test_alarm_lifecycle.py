@@ -130,6 +130,9 @@ def test_a_failed_forwarding_is_retried_and_a_missing_forwarder_is_said(site, ci
     running = CommandCentre()
     try:
         settings.FIREGOV = {**settings.FIREGOV, "FIRE_WEBHOOK_URL": running.url}
+        assert forwarding.retry_pending() == 0  # the first attempt may still be under way: not yet
+        assert not running.received
+        Forwarding.objects.filter(pk=sent.pk).update(last_attempt_at=timezone.now() - timedelta(seconds=6))
         assert forwarding.retry_pending() == 1
     finally:
         running.close()
@@ -157,6 +160,21 @@ def test_a_false_alarm_is_not_forwarded(site, city, api_for, centre, django_capt
     assert act(api_for(city.danwei), alarm, action="verify", verdict="real_fire").status_code == 409
     assert act(api_for(city.xc_operator), alarm, action="forward").status_code == 400
     assert act(api_for(city.danwei), alarm, action="comment", note="已清洁探测器").status_code == 200
+
+
+def test_a_pending_forwarding_is_neither_sent_twice_nor_forwarded_again(site, city, api_for, settings,
+                                                                        django_capture_on_commit_callbacks):
+    device, _ = site
+    alarm = fire(device)
+    settings.FIREGOV = {**settings.FIREGOV, "FIRE_WEBHOOK_URL": "http://127.0.0.1:9/down"}
+    with django_capture_on_commit_callbacks(execute=False):  # the first send has not happened yet
+        assert act(api_for(city.xc_operator), alarm, action="verify", verdict="real_fire").status_code == 200
+    pending = Forwarding.objects.get(alarm=alarm)
+    Forwarding.objects.filter(pk=pending.pk).update(attempts=1, last_attempt_at=timezone.now())  # in flight
+    assert forwarding.send(pending.pk) is False
+    assert Forwarding.objects.get(pk=pending.pk).attempts == 1  # not claimed a second time
+    response = act(api_for(city.xc_operator), alarm, action="forward")
+    assert response.status_code == 400 and Forwarding.objects.count() == 1
 
 
 @pytest.mark.parametrize(("who", "expected"), [

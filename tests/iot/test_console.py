@@ -162,3 +162,69 @@ def test_the_stream_refuses_who_may_not_see_alarms(city):
         return anonymous.status_code, grid.status_code
 
     assert asyncio.run(scenario()) == (403, 403)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_catch_up_runs_even_while_the_bus_is_busy_with_other_alarms(city):
+    """A busy bus (other counties' alarms every half second) must not starve the catch-up."""
+    Device.objects.create(unit=city.xc_hotel, kind="smoke", name="烟感-301", code="NB-301", online=True,
+                          last_seen_at=timezone.now() - timezone.timedelta(hours=1))
+    live.reset()
+
+    class Deaf(live.LocalBus):
+        def publish(self, message):  # the worker's changes do not reach this process
+            pass
+
+    async def chatter(bus):
+        while True:
+            await asyncio.sleep(0.5)
+            live.LocalBus.publish(bus, {"alarms": [999999]})  # an alarm this user cannot see
+
+    async def scenario():
+        client = AsyncClient()
+        await sync_to_async(client.force_login)(city.xuecheng)
+        bus = live._bus = Deaf()
+        noise = asyncio.ensure_future(chatter(bus))
+        response = await client.get("/monitoring/stream/")
+        reader = asyncio.ensure_future(_read_events(response, 1, timeout=10))
+        await asyncio.sleep(0.2)
+        await sync_to_async(services.mark_silent)()
+        try:
+            return await reader
+        finally:
+            noise.cancel()
+
+    try:
+        events = asyncio.run(scenario())
+    finally:
+        live.reset()
+    assert events[0]["type"] == "offline"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_console_that_goes_away_ends_its_stream_cleanly(city):
+    """When the browser has gone, the event loop's finaliser closes the view's generator: the live
+    subscription must end with it, without an error."""
+    from django.test import AsyncRequestFactory
+
+    from firegov.iot.views import stream
+
+    live.reset()
+
+    async def scenario():
+        request = AsyncRequestFactory().get("/monitoring/stream/")
+
+        async def auser():
+            return city.xuecheng
+
+        request.auser = auser
+        response = await stream(request)
+        iterator = response._iterator  # the view's own generator
+        await iterator.__anext__()  # "retry:"
+        await asyncio.sleep(0.1)
+        bus = live.bus()
+        assert bus.subscribers == 1
+        await iterator.aclose()
+        return bus.subscribers
+
+    assert asyncio.run(scenario()) == 0
