@@ -37,15 +37,17 @@ def _manage(*args: str) -> None:
     call_command(*args)
 
 
-def _start(command: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "firegov.cli", command])
+def _start(*argv: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "firegov.cli", *argv])
 
 
-def _serve(host: str, port: int, worker: bool, banner: str = "", gateway: bool = True) -> int:
+def _serve(host: str, port: int, worker: bool, banner: str = "", gateway: bool = True,
+           extra: tuple[list[str], ...] = ()) -> int:
     import uvicorn
 
     _manage("collectstatic", "--noinput", "--verbosity", "0")
     children = [_start("worker")] if worker else []
+    children += [_start(*argv) for argv in extra]
     # uvicorn re-raises SIGTERM after its graceful shutdown; turning it into SystemExit lets the
     # finally block below stop the worker instead of leaving it orphaned.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
@@ -84,7 +86,17 @@ def cmd_demo(args) -> int:
         f"  other demo accounts (same password): zhidui, xuecheng, tengzhou, jiaoyu, danwei, jiankong\n"
         f"  data directory: {settings.DATA_DIR}\n"
     )
-    return _serve(args.host, args.port, not args.no_worker, banner, gateway=not args.no_gateway)
+    extra = ()
+    if not args.no_simulator and not args.no_gateway:
+        from firegov.demo.monitoring import UITD_BASE_ADDRESS
+        from firegov.iot.models import Device
+
+        uitds = Device.objects.filter(kind="uitd", address__gte=UITD_BASE_ADDRESS).count()
+        if uitds:  # the demo's transmission devices report over GB/T 26875.3 while the demo runs
+            banner += f"  simulator: {uitds} transmission devices reporting to the gateway (off: --no-simulator)\n"
+            extra = (["simulate", "--devices", str(uitds), "--base-address", str(UITD_BASE_ADDRESS),
+                      "--rate", "2", "--alarm-share", "0.005", "--heartbeat", "60"],)
+    return _serve(args.host, args.port, not args.no_worker, banner, gateway=not args.no_gateway, extra=extra)
 
 
 def cmd_serve(args) -> int:
@@ -174,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--no-worker", action="store_true", help="do not start the background worker")
         p.add_argument("--no-gateway", action="store_true",
                        help="do not run device ingestion (GB/T 26875.3 gateway, MQTT, alarm clock) in this process")
+        if name == "demo":
+            p.add_argument("--no-simulator", action="store_true",
+                           help="do not feed the demo's devices with simulated traffic")
         p.set_defaults(func=func)
     sub.add_parser("worker", help="run background and periodic jobs").set_defaults(func=cmd_worker)
     p = sub.add_parser("gateway", help="run device ingestion: GB/T 26875.3 gateway, MQTT, alarm clock")
