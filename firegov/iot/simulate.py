@@ -76,6 +76,7 @@ class SimConfig:
     alarm_share: float = 0.01  # share of frames that raise a fire or fault alarm
     fire_share: float = 0.7  # of those, the share of fire alarms (the rest are faults)
     window: int = 1  # frames a device may have waiting for their confirm
+    max_outstanding: int = 0  # frames of all devices waiting for their confirm before the pacer waits (0: no cap)
     timeout: float = 10.0  # §6.5.4
     retries: int = 3  # §6.5.5
     heartbeat_s: float = 30.0  # an empty frame after this long without sending (0: never)
@@ -99,6 +100,7 @@ class Outgoing:
     data: bytes
     kind: str  # load | alarm | heartbeat
     sent_at: float  # time.perf_counter() when it was first written
+    readings: int = 0  # information objects (MQTT: readings) it carries
     tries: int = 1
     timer: asyncio.TimerHandle | None = None
     future: asyncio.Future | None = None
@@ -112,6 +114,7 @@ class Stats:
     alarms: int = 0
     retransmitted: int = 0
     confirmed: int = 0
+    readings: int = 0  # information objects (MQTT: readings) in the confirmed frames
     denied: int = 0  # deny answers (TCP) or error replies (MQTT) received
     failed: int = 0  # given up after the retries
     timeouts: int = 0
@@ -157,8 +160,9 @@ class Summary:
         def ms(value):
             return "-" if value is None else f"{value:.1f} ms"
 
-        confirmed = (f"{s.confirmed} ({s.confirmed / secs:.1f}/s, the broker's PUBACK)" if self.channel == "mqtt"
-                     else f"{s.confirmed} ({s.confirmed / secs:.1f}/s)")
+        confirmed = f"{s.confirmed} ({s.confirmed / secs:.1f}/s; {s.readings} readings)"
+        if self.channel == "mqtt":
+            confirmed += ", the broker's PUBACK"
         return [
             f"{'devices':<16} {self.devices} ({self.connected} connected), {self.channel} to {self.target}",
             f"{'duration':<16} {self.seconds:.1f} s",
@@ -367,11 +371,13 @@ class SimDevice:
             out.timer.cancel()
             out.timer = None
         stats = self.sim.stats
+        self.sim.inflight -= 1
         if answer is None:
             stats.failed += 1
         else:
             out.confirmed_at = time.perf_counter()
             stats.confirmed += 1
+            stats.readings += out.readings
             stats.latencies.append(out.confirmed_at - out.sent_at)
         if out.future is not None and not out.future.done():
             out.future.set_result(answer)
@@ -446,10 +452,11 @@ class TcpDevice(SimDevice, asyncio.Protocol):
         serial = self._next_serial()
         data = encode_frame(serial=serial, command=SEND, source=self.address,
                             destination=self.sim.config.centre_address, sent_at=self.now(), adu=adu)
-        out = Outgoing(serial, data, kind, time.perf_counter())
+        out = Outgoing(serial, data, kind, time.perf_counter(), readings=adu[1] if adu and len(adu) > 1 else 0)
         if future:
             out.future = asyncio.get_running_loop().create_future()
         self.pending[serial] = out
+        self.sim.inflight += 1
         stats = self.sim.stats
         stats.sent += 1
         if kind == "heartbeat":
@@ -529,7 +536,7 @@ class TcpDevice(SimDevice, asyncio.Protocol):
     def _request(self, frame: Frame) -> None:
         now = self.now()
         kind = frame.adu_type
-        if kind == 8100:  # read the UITD's running status: normal monitoring
+        if kind == 81:  # read the UITD's running status: normal monitoring
             adu = encode_adu(21, [{"flags": ["normal"], "time": now}])
         elif kind == 85:
             adu = encode_adu(25, [{"major": 1, "minor": 0}])
@@ -668,13 +675,14 @@ class MqttLink:
         if not self._up[device.link]:
             return None
         data = json.dumps(payload, ensure_ascii=False).encode()
-        out = Outgoing(0, data, kind, time.perf_counter())
+        out = Outgoing(0, data, kind, time.perf_counter(), readings=len(payload["readings"]))
         if future:
             out.future = self.loop.create_future()
         info = self.clients[device.link].publish(f"{self.root}/up/{device.code}", data, qos=1)
         out.serial = info.mid
         device.pending[info.mid] = out
         self.pending[(device.link, info.mid)] = (device, out)
+        self.sim.inflight += 1
         stats = self.sim.stats
         stats.sent += 1
         if kind == "heartbeat":
@@ -712,6 +720,7 @@ class Simulator:
         self.rng = random.Random(config.seed)
         self.traffic = Traffic(config, self.rng)
         self.stats = Stats()
+        self.inflight = 0  # transactions of all devices not yet confirmed or given up
         self.stopping = False
         self.started = False
         self.ready: deque[SimDevice] = deque()
@@ -719,6 +728,7 @@ class Simulator:
         device_class = MqttDevice if self.channel == "mqtt" else TcpDevice
         self.devices: list[SimDevice] = [device_class(self, i) for i in range(config.devices)]
         self._tasks: set[asyncio.Future] = set()
+        self._heartbeat_task: asyncio.Future | None = None
         self._started_at = time.perf_counter()
 
     @property
@@ -766,7 +776,15 @@ class Simulator:
                 raise SimulationError(f"only {self.connected} of {len(self.devices)} devices could connect to "
                                       f"{self.target} in {self.config.connect_timeout:.0f} s") from None
         if self.config.heartbeat_s > 0:
-            self._spawn(self._heartbeats())
+            self.start_heartbeats()
+
+    def start_heartbeats(self, every: float | None = None) -> None:
+        """Have silent devices send an empty frame every ``every`` (default ``heartbeat_s``) seconds."""
+        if every is not None:
+            self.config.heartbeat_s = every
+        if self.config.heartbeat_s > 0 and self._heartbeat_task is None:
+            self._heartbeat_task = asyncio.ensure_future(self._heartbeats())
+            self._tasks.add(self._heartbeat_task)
 
     async def _connect(self, device: TcpDevice, first_delay: float = 0.0) -> None:
         loop = asyncio.get_running_loop()
@@ -791,6 +809,9 @@ class Simulator:
     async def _heartbeats(self) -> None:
         """§8.4: a device that has sent nothing for ``heartbeat_s`` sends an empty frame."""
         every = self.config.heartbeat_s
+        start = time.monotonic()
+        for device in self.devices:  # spread the first heartbeats over one interval, as devices started apart
+            device.last_tx = min(device.last_tx, start - self.rng.random() * every)
         while True:
             await asyncio.sleep(min(1.0, every))
             silent = time.monotonic() - every
@@ -820,13 +841,14 @@ class Simulator:
         burst = max(1.0, rate * 0.05)
         credit, last, tick = 0.0, loop.time(), max(0.002, min(0.02, 1.0 / rate))
         ready = self.ready
+        cap = self.config.max_outstanding or math.inf
         while not stop.is_set():
             now = loop.time()
             if until is not None and now >= until:
                 break
             credit = min(credit + rate * (now - last), burst)
             last = now
-            while credit >= 1.0 and ready:
+            while credit >= 1.0 and ready and self.inflight < cap:
                 device = ready.popleft()
                 device.queued = False
                 if not device.ready:
@@ -874,7 +896,7 @@ class Simulator:
             return None
 
     def outstanding(self) -> int:
-        return sum(len(d.pending) for d in self.devices)
+        return self.inflight
 
     async def drain(self, timeout: float | None = None) -> None:
         """Wait until every frame sent has been confirmed or given up (at most ``timeout`` seconds)."""
