@@ -63,8 +63,8 @@ class Server:
 
 @pytest.mark.parametrize("viewport", [{"width": 1366, "height": 900}, {"width": 390, "height": 844}],
                          ids=["desktop", "phone"])
-def test_a_simulated_fire_alarm_reaches_the_console_and_is_verified(transactional_db, city, browser, settings,
-                                                                   monkeypatch, viewport):  # noqa: F811
+def test_a_simulated_fire_alarm_reaches_the_console_and_is_verified(  # noqa: F811 - browser is the fixture
+        transactional_db, city, browser, settings, monkeypatch, viewport):  # noqa: F811
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop here
     settings.FIREGOV = {**settings.FIREGOV, "MAP_TILE_URL": ""}
     unit = make_unit(city.xc_grid, "金鼎商厦", place_type="mall", lat=34.795, lng=117.261)
