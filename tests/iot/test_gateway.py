@@ -11,7 +11,7 @@ import pytest
 
 from firegov.iot.models import Alarm, Event
 from firegov.kernels.gb26875 import Deframer, Frame, decode_frame, encode_adu, encode_frame, reply
-from tests.iot.conftest import UITD_ADDRESS, RunningGateway, read_frames
+from tests.iot.conftest import UITD_ADDRESS, RunningGateway, read_frames, wait_for
 
 NOW = "2026-11-23T10:00:00"
 
@@ -123,9 +123,7 @@ def test_answered_poll_keeps_the_connection_and_stores_the_answer(transactional_
         [poll] = read_frames(sock, 1, timeout=5)
         status = encode_adu(21, [{"flags": ["normal", "main_power_fault"], "time": NOW}])
         sock.sendall(reply(poll, 5, datetime.now(), adu=status))
-        deadline = time.monotonic() + 5
-        while not Alarm.objects.filter(type="power").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert wait_for(lambda: Alarm.objects.filter(type="power").exists(), 5)
         assert Alarm.objects.get(type="power").point is None  # the device's own power fault
         assert running.call(lambda: len(running.gateway.connections)) == 1
     finally:

@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 from firegov.iot.models import Alarm, Event, Point
 from firegov.iot.runtime import Monitoring, Options
 from tests.conftest import require_service
+from tests.iot.conftest import wait_for
 from tests.iot.test_ingest import sensor  # noqa: F401 - fixture
 
 BROKER = ("127.0.0.1", 1883)
@@ -41,12 +42,14 @@ class RunningIngest:
         self.root = root
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        with override_settings(MQTT_URL=f"mqtt://{BROKER[0]}:{BROKER[1]}", MQTT_TOPIC=f"{root}/up/+"):
-            self.monitoring = Monitoring(Options(tcp=False, mqtt=True, clock=False))
+        # One client id per test: parallel tests must not take over each other's broker session.
+        self.settings = {"MQTT_URL": f"mqtt://{BROKER[0]}:{BROKER[1]}", "MQTT_TOPIC": f"{root}/up/+",
+                         "MQTT_CLIENT_ID": f"ingest-{root}"}
+        self.monitoring = Monitoring(Options(tcp=False, mqtt=True, clock=False))
 
     def start(self):
         self.thread.start()
-        with override_settings(MQTT_URL=f"mqtt://{BROKER[0]}:{BROKER[1]}", MQTT_TOPIC=f"{self.root}/up/+"):
+        with override_settings(**self.settings):
             asyncio.run_coroutine_threadsafe(self.monitoring.start(), self.loop).result(10)
         asyncio.run_coroutine_threadsafe(asyncio.wait_for(self.monitoring.mqtt.connected.wait(), 10),
                                          self.loop).result(15)
@@ -94,15 +97,6 @@ def mqtt(transactional_db, sensor):  # noqa: F811
     yield running, client, device, token
     client.close()
     running.stop()
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_a_reading_over_mqtt_is_stored_and_raises_the_alarm(mqtt):

@@ -26,7 +26,7 @@ from firegov.iot.simulate import (
     token_for,
 )
 from tests.conftest import require_service
-from tests.iot.conftest import RunningGateway
+from tests.iot.conftest import RunningGateway, wait_for
 from tests.iot.test_mqtt import BROKER, RunningIngest, broker_up
 
 BASE = 700_000
@@ -39,15 +39,6 @@ def alarm_events(channel: str):
 
 def simulate(config: SimConfig, duration: float):
     return asyncio.run(Simulator(config).run(duration))
-
-
-def wait_for(predicate, timeout=10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_simulated_devices_send_status_analog_and_alarms_that_are_stored(gateway, city):
