@@ -30,6 +30,17 @@ def require_service(available: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def listening(host: str, port: int) -> bool:
+    """Whether a service (broker, Redis) accepts TCP connections at host:port."""
+    import socket
+
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 def make_region(name, level, path, parent=None, official=False):
     return Region.objects.create(name=name, level=level, path=path, code=path if not official else path.ljust(6, "0"),
                                  parent=parent, official_code=official)

@@ -81,7 +81,7 @@ def send(forwarding_id: int) -> bool:
     sent = timezone.now()
     Forwarding.objects.filter(pk=forwarding.pk).update(answer=answer[:300], status=ForwardStatus.SENT, sent_at=sent)
     Alarm.objects.filter(pk=forwarding.alarm_id).update(forwarded_at=sent, changed_at=sent)
-    live.bus().publish({"alarms": [forwarding.alarm_id]})
+    live.publish_alarms([forwarding.alarm_id])
     return True
 
 

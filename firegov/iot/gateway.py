@@ -321,13 +321,6 @@ class Gateway:
         if self._own_writer:
             await self.writer.stop()
 
-    async def serve_forever(self) -> None:
-        await self.start()
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await self.stop()
-
     # --- database ---------------------------------------------------------------------------------------
     async def _db(self, func, *args):
         return await self.writer.db(func, *args)

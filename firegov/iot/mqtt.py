@@ -135,7 +135,8 @@ class MqttIngest:
 
     def _refuse(self, code: str, reason: str, mid: int, qos: int) -> None:
         self.stats.refused += 1
-        self.stats.reasons[reason.split(":")[0]] = self.stats.reasons.get(reason.split(":")[0], 0) + 1
+        kind = reason.split(":")[0]
+        self.stats.reasons[kind] = self.stats.reasons.get(kind, 0) + 1
         log.info("MQTT message for %r refused: %s", code, reason)
         if code and "/" not in code and "+" not in code and "#" not in code:
             self.client.publish(f"{self.root}/down/{code}/error", json.dumps({"error": reason}, ensure_ascii=False), qos=0)

@@ -5,9 +5,7 @@ second level through the deadline engine, and the consoles' live bus."""
 from __future__ import annotations
 
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from django.test import override_settings
@@ -19,7 +17,8 @@ from firegov.iot import forwarding, live, services
 from firegov.iot.lifecycle import FIRE_PURPOSE, PURPOSES
 from firegov.iot.models import Alarm, AlarmNote, Device, Forwarding
 from firegov.iot.normalise import Reading
-from tests.conftest import make_unit
+from tests.conftest import listening, make_unit, require_service
+from tests.core.test_notify import Gateway as CommandCentre
 
 
 @pytest.fixture
@@ -48,36 +47,14 @@ def act(api, alarm, **data):
     return api.post(f"/api/alarms/{alarm.pk}/transition/", data, format="json")
 
 
-class CommandCentre:
-    """A real HTTP server standing for the 119 command centre's integration endpoint."""
-
-    def __init__(self, status=200):
-        self.received: list[tuple[dict, dict]] = []
-        centre = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                centre.received.append((json.loads(body), dict(self.headers)))
-                self.send_response(centre.status)
-                self.end_headers()
-                self.wfile.write(b'{"accepted": true}')
-
-            def log_message(self, *args):
-                pass
-
-        self.status = status
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/fire"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
+def received(centre) -> list[tuple[dict, dict]]:
+    """What the 119 command centre's endpoint got: (payload, headers) per request."""
+    return [(json.loads(r["body"]), r["headers"]) for r in centre.requests]
 
 
 @pytest.fixture
 def centre(settings):
-    running = CommandCentre()
+    running = CommandCentre()  # a real HTTP server standing for the 119 centre's integration endpoint
     settings.FIREGOV = {**settings.FIREGOV, "FIRE_WEBHOOK_URL": running.url, "FIRE_WEBHOOK_SECRET": "s3cret"}
     yield running
     running.close()
@@ -105,7 +82,7 @@ def test_operator_verifies_a_real_fire_and_it_is_forwarded_to_119(site, city, ap
     assert body["acknowledged_at"] and body["verified_by"] == city.xc_operator.pk
     alarm.refresh_from_db()
     assert alarm.forwarded_at, "the fire was not forwarded"
-    (payload, headers), = centre.received
+    (payload, headers), = received(centre)
     assert payload["alarm"] == alarm.pk and payload["unit"]["name"] == "薛城宾馆"
     assert payload["place"] == "" and payload["point"] == "三楼301房间"
     assert headers["X-Firegov-Signature"].startswith("sha256=")
@@ -131,7 +108,7 @@ def test_a_failed_forwarding_is_retried_and_a_missing_forwarder_is_said(site, ci
     try:
         settings.FIREGOV = {**settings.FIREGOV, "FIRE_WEBHOOK_URL": running.url}
         assert forwarding.retry_pending() == 0  # the first attempt may still be under way: not yet
-        assert not running.received
+        assert not running.requests
         Forwarding.objects.filter(pk=sent.pk).update(last_attempt_at=timezone.now() - timedelta(seconds=6))
         assert forwarding.retry_pending() == 1
     finally:
@@ -155,7 +132,7 @@ def test_a_false_alarm_is_not_forwarded(site, city, api_for, centre, django_capt
     with django_capture_on_commit_callbacks(execute=True):
         response = act(api_for(city.danwei), alarm, action="verify", verdict="false_alarm", note="厨房油烟")
     assert response.status_code == 200 and response.json()["verdict"] == "false_alarm"
-    assert not centre.received and not Forwarding.objects.exists()
+    assert not centre.requests and not Forwarding.objects.exists()
     # A verified alarm takes comments but no second verdict, and only a real fire is forwarded.
     assert act(api_for(city.danwei), alarm, action="verify", verdict="real_fire").status_code == 409
     assert act(api_for(city.xc_operator), alarm, action="forward").status_code == 400
@@ -275,16 +252,8 @@ def test_changes_are_announced_on_the_live_bus_after_commit(site, city, django_c
 @override_settings(REDIS_URL="redis://127.0.0.1:6379/0")
 def test_the_redis_bus_carries_messages_between_processes():
     import asyncio
-    import socket
 
-    from tests.conftest import require_service
-
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-        up = True
-    except OSError:
-        up = False
-    require_service(up, "Redis is not listening on 127.0.0.1:6379")
+    require_service(listening("127.0.0.1", 6379), "Redis is not listening on 127.0.0.1:6379")
     live.reset()
     try:
         assert isinstance(live.bus(), live.RedisBus)

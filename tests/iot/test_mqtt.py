@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 import uuid
@@ -20,7 +19,7 @@ from rest_framework.test import APIClient
 
 from firegov.iot.models import Alarm, Event, Point
 from firegov.iot.runtime import Monitoring, Options
-from tests.conftest import require_service
+from tests.conftest import listening, require_service
 from tests.iot.conftest import wait_for
 from tests.iot.test_ingest import sensor  # noqa: F401 - fixture
 
@@ -28,11 +27,7 @@ BROKER = ("127.0.0.1", 1883)
 
 
 def broker_up() -> bool:
-    try:
-        socket.create_connection(BROKER, timeout=1).close()
-        return True
-    except OSError:
-        return False
+    return listening(*BROKER)
 
 
 class RunningIngest:
