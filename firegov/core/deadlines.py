@@ -122,14 +122,17 @@ def _schedule(deadline: Deadline, now: datetime) -> None:
 
 
 def register(subject, purpose: str, title: str, due_at: datetime, policy_code: str,
-             now: datetime | None = None) -> Deadline:
-    """Create or move the live deadline of ``subject`` for ``purpose`` (``now``: the clock by default)."""
-    policy = get_policy(policy_code)
+             now: datetime | None = None, policy: EscalationPolicy | None = None, new: bool = False) -> Deadline:
+    """Create or move the live deadline of ``subject`` for ``purpose`` (``now``: the clock by default).
+
+    ``policy``: the policy of ``policy_code`` when the caller already read it; ``new``: the subject was
+    created in this transaction and cannot have a deadline yet (no lookup, no row lock)."""
+    policy = policy or get_policy(policy_code)
     validate_steps(policy.steps)
     ct = ContentType.objects.get_for_model(subject)
     now = now or timezone.now()
-    with transaction.atomic():
-        deadline = (
+    with transaction.atomic(savepoint=not new):
+        deadline = None if new else (
             Deadline.objects.select_for_update()
             .filter(content_type=ct, object_id=str(subject.pk), purpose=purpose, state__in=LIVE)
             .first()

@@ -46,10 +46,10 @@ class DeviceIngest(APIView):
         if not device.active:
             return Response({"error": "the device is out of service"}, status=status.HTTP_403_FORBIDDEN)
         try:
-            events = services.ingest(device, readings, Channel.HTTP)
+            stored = services.ingest(device, readings, Channel.HTTP)
         except IntegrityError:  # a concurrent message opened the same alarm first: apply on top of it
-            events = services.ingest(device, readings, Channel.HTTP)
-        return Response({"stored": len(events)}, status=status.HTTP_202_ACCEPTED)
+            stored = services.ingest(device, readings, Channel.HTTP)
+        return Response({"stored": stored}, status=status.HTTP_202_ACCEPTED)
 
 
 class AlarmNoteSerializer(serializers.ModelSerializer):

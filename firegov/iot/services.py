@@ -9,6 +9,7 @@ confirms a frame only after this transaction has committed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,13 +17,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from firegov.core import deadlines, notify
+from firegov.core import bulk, deadlines, notify
 from firegov.core.lifecycle import actions_from, check, role_of
 from firegov.core.models import Agency, Role, User
 from firegov.core.scoping import can_see, prefixes, require_visible
@@ -73,6 +74,8 @@ SEEN_RESOLUTION = timedelta(seconds=30)
 ELECTRICAL_COMPONENTS = {16, 17, 18}
 LIMIT_ALARMS = (AlarmType.VALUE, AlarmType.LOW_PRESSURE, AlarmType.ELECTRICAL)
 MAX_OFFSET = 2**31 - 1  # a device clock in 2099 must not overflow the column
+EVENT_COLUMNS = ("device", "point", "alarm", "channel", "kind", "conditions", "value", "detail", "device_time",
+                 "received_at", "region_path")
 
 
 @dataclass
@@ -85,6 +88,28 @@ class Batch:
     received_at: datetime
 
 
+POINT_STATE = ("label", "last_value", "out_since", "out_count")
+POINT_WRITE = ("last_seen_at", "last_value", "last_value_at", "label", "out_since", "out_count")
+POINT_COLUMNS = ("id", "device_id", "key", "label", "sys_type", "sys_addr", "comp_type", "comp_addr", "quantity",
+                 "unit_of_measure", "low", "high", "hold_s", "repeat_n", "out_since", "out_count", "last_value",
+                 "last_value_at", "last_seen_at", "building_id", "floor", "room", "region_path")
+
+
+def _fetch_points(pairs: list[tuple[int, str]]) -> list[Point]:
+    """Exactly these (device, key) points, the pairs sent as one parameter (an array per column on
+    PostgreSQL, JSON on SQLite), not ``device IN … AND key IN …``, which returns every key of every
+    device in the batch."""
+    table = connection.ops.quote_name(Point._meta.db_table)
+    if connection.vendor == "postgresql":
+        wanted = "SELECT * FROM unnest(%s::bigint[], %s::varchar[])"
+        params = [[device for device, _ in pairs], [key for _, key in pairs]]
+    else:
+        wanted = "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(%s)"
+        params = [json.dumps(pairs)]
+    return list(Point.objects.raw(f"SELECT {', '.join(POINT_COLUMNS)} FROM {table} "
+                                  f"WHERE (device_id, key) IN ({wanted})", params))
+
+
 def _points(items: list[Batch]) -> dict[tuple[int, str], Point]:
     wanted: dict[tuple[int, str], tuple[Device, Reading]] = {}
     for item in items:
@@ -93,9 +118,7 @@ def _points(items: list[Batch]) -> dict[tuple[int, str], Point]:
                 wanted.setdefault((item.device.pk, reading.point), (item.device, reading))
     if not wanted:
         return {}
-    device_ids = {device_id for device_id, _ in wanted}
-    keys = {key for _, key in wanted}
-    found = {(p.device_id, p.key): p for p in Point.objects.filter(device_id__in=device_ids, key__in=keys)}
+    found = {(p.device_id, p.key): p for p in _fetch_points(list(wanted))}
     missing = []
     for (device_id, key), (device, reading) in wanted.items():
         if (device_id, key) in found:
@@ -107,9 +130,23 @@ def _points(items: list[Batch]) -> dict[tuple[int, str], Point]:
                              **{k: info.get(k) for k in ("sys_type", "sys_addr", "comp_type", "comp_addr")}))
     if missing:
         Point.objects.bulk_create(missing, ignore_conflicts=True)
-        for p in Point.objects.filter(device_id__in={p.device_id for p in missing}, key__in={p.key for p in missing}):
+        for p in _fetch_points([(p.device_id, p.key) for p in missing]):
             found[(p.device_id, p.key)] = p
     return found
+
+
+def _save_points(points: Iterable[Point], before: dict[int, tuple], at_least: timedelta) -> None:
+    """Write the points whose state changed (value, label, out-of-range count); a point that only
+    reports the same again is written every ``at_least``, so its "last seen" and "last reading" lag
+    by at most that much."""
+    rows = []
+    for point in points:
+        state = before.get(point.pk)
+        seen = state[-1] if state else None
+        if (state is None or state[:-1] != tuple(getattr(point, f) for f in POINT_STATE)
+                or seen is None or point.last_seen_at - seen >= at_least):
+            rows.append((point.pk, *(getattr(point, f) for f in POINT_WRITE)))
+    bulk.update_rows(Point, POINT_WRITE, rows)
 
 
 class _Alarms:
@@ -121,6 +158,7 @@ class _Alarms:
             self.open[(alarm.device_id, alarm.point_key, alarm.type)] = alarm
         self.changed: set[Alarm] = set()
         self.touched: set[int] = set()  # alarms to announce on the live bus after commit
+        self.policies: dict = {}  # escalation policies read once per batch
 
     def set(self, device: Device, point: Point | None, kind: str, at: datetime, detail: str = "") -> Alarm:
         key = (device.pk, point.key if point else "", kind)
@@ -131,7 +169,7 @@ class _Alarms:
             if kind == AlarmType.FIRE:
                 alarm.verify_due_at = at + timedelta(seconds=settings.FIREGOV["ALARM_VERIFY_S"])
             alarm.save()
-            _watch(alarm)
+            _watch(alarm, self.policies)
             self.open[key] = alarm
         else:
             alarm.count += 1
@@ -167,16 +205,23 @@ class _Alarms:
         live.publish_alarms(self.touched)
 
 
-def _watch(alarm: Alarm) -> None:
+def _watch(alarm: Alarm, policies: dict | None = None) -> None:
     """A new alarm gets its deadline: a fire must be verified, other major alarms acknowledged; past
-    it, the escalation policy chases the unit's managers and then the brigade."""
+    it, the escalation policy chases the unit's managers and then the brigade. ``policies``: the
+    escalation policies already read in this transaction, by code."""
+    if alarm.type == AlarmType.FIRE:
+        purpose, code, due = FIRE_PURPOSE, "alarm-verify", alarm.verify_due_at
+    elif alarm.severity in (AlarmSeverity.CRITICAL, AlarmSeverity.MAJOR):
+        purpose, code = ACK_PURPOSE, "alarm-acknowledge"
+        due = alarm.first_at + timedelta(seconds=settings.FIREGOV["ALARM_ACK_S"])
+    else:
+        return
+    policies = {} if policies is None else policies
+    if code not in policies:
+        policies[code] = deadlines.get_policy(code)
     where = alarm.point.place if alarm.point_id and alarm.point.place else alarm.device.name
     title = f"{alarm.unit.name}：{alarm.get_type_display()}（{where}）"
-    if alarm.type == AlarmType.FIRE:
-        deadlines.register(alarm, FIRE_PURPOSE, title, alarm.verify_due_at, "alarm-verify", now=alarm.first_at)
-    elif alarm.severity in (AlarmSeverity.CRITICAL, AlarmSeverity.MAJOR):
-        due = alarm.first_at + timedelta(seconds=settings.FIREGOV["ALARM_ACK_S"])
-        deadlines.register(alarm, ACK_PURPOSE, title, due, "alarm-acknowledge", now=alarm.first_at)
+    deadlines.register(alarm, purpose, title, due, code, now=alarm.first_at, policy=policies[code], new=True)
 
 
 def _limits(device: Device, point: Point, value: Decimal, at: datetime) -> tuple[str, bool, str]:
@@ -207,11 +252,13 @@ def _limits(device: Device, point: Point, value: Decimal, at: datetime) -> tuple
 
 
 @transaction.atomic
-def ingest_batch(items: list[Batch]) -> list[Event]:
-    """Store the readings of many frames or messages and apply the alarm rules; one transaction."""
+def ingest_batch(items: list[Batch]) -> int:
+    """Store the readings of many frames or messages and apply the alarm rules; one transaction.
+    Returns the number of events stored."""
     points = _points(items)
+    before = {p.pk: (*(getattr(p, f) for f in POINT_STATE), p.last_seen_at) for p in points.values()}
     alarms = _Alarms({item.device for item in items})
-    events: list[Event] = []
+    events: list[tuple] = []
     touched_points: dict[int, Point] = {}
     for item in items:
         device, at = item.device, item.received_at
@@ -255,16 +302,14 @@ def ingest_batch(items: list[Batch]) -> list[Event]:
                     device.clock_offset_s = offset
                     Device.objects.filter(pk=device.pk).update(clock_offset_s=offset)
                 continue  # configuration and clocks are kept on the device and point, not as events
-            events.append(Event(device=device, point=point, alarm=alarm, channel=item.channel, kind=reading.kind,
-                                conditions=conditions, value=reading.value, detail=reading.detail,
-                                device_time=reading.device_time, received_at=at, region_path=device.region_path))
-    Event.objects.bulk_create(events)
+            events.append((device.pk, point.pk if point else None, alarm.pk if alarm else None, item.channel,
+                           reading.kind, conditions, reading.value, reading.detail, reading.device_time, at,
+                           device.region_path))
+    stored = bulk.insert_rows(Event, EVENT_COLUMNS, events)
     alarms.save()
-    if touched_points:
-        Point.objects.bulk_update(list(touched_points.values()),
-                                  ["last_seen_at", "last_value", "last_value_at", "label", "out_since", "out_count"])
+    _save_points(touched_points.values(), before, SEEN_RESOLUTION)
     _mark_seen(items)
-    return events
+    return stored
 
 
 def _mark_seen(items: list[Batch]) -> None:
@@ -273,15 +318,17 @@ def _mark_seen(items: list[Batch]) -> None:
         seen = latest.get(item.device.pk)
         if seen is None or item.received_at > seen[1]:
             latest[item.device.pk] = (item.device, item.received_at)
+    rows = []
     for device, at in latest.values():
         if device.online and device.last_seen_at and at - device.last_seen_at < SEEN_RESOLUTION:
             continue
-        Device.objects.filter(pk=device.pk).update(last_seen_at=at, online=True)
+        rows.append((device.pk, at, True))
         device.last_seen_at, device.online = at, True
+    bulk.update_rows(Device, ("last_seen_at", "online"), rows)
 
 
 def ingest(device: Device, readings: list[Reading], channel: str = Channel.HTTP,
-           received_at: datetime | None = None) -> list[Event]:
+           received_at: datetime | None = None) -> int:
     return ingest_batch([Batch(device, readings, channel, received_at or timezone.now())])
 
 

@@ -112,6 +112,24 @@ def test_low_pressure_must_last_and_repeat_before_it_alarms(sensor):
     assert alarm.cleared_at is not None
 
 
+def test_a_point_is_written_when_it_changes_and_every_30_s_when_it_does_not(sensor):
+    device, _ = sensor
+    start = timezone.now().replace(microsecond=0)
+
+    def reading(value, seconds):
+        services.ingest(device, [normalise.Reading("analog", "pressure", value=Decimal(value))],
+                        received_at=start + timedelta(seconds=seconds))
+        point = Point.objects.get(device=device, key="pressure")
+        return point.last_value, (point.last_value_at - start).seconds, (point.last_seen_at - start).seconds
+
+    assert reading("0.32", 0) == (Decimal("0.32"), 0, 0)
+    assert reading("0.320", 10) == (Decimal("0.32"), 0, 0)  # the same value again: not written yet
+    assert reading("0.33", 20) == (Decimal("0.33"), 20, 20)  # a new value: written at once
+    assert reading("0.33", 49) == (Decimal("0.33"), 20, 20)
+    assert reading("0.33", 50) == (Decimal("0.33"), 50, 50)  # 30 s since it was written
+    assert Event.objects.filter(device=device, kind="analog").count() == 5  # every reading is an event
+
+
 def test_silent_devices_go_offline_and_come_back(sensor):
     device, _ = sensor
     services.ingest(device, [normalise.Reading("status", "smoke", {"fire": False})])

@@ -1,0 +1,93 @@
+"""Writing many rows without the ORM's per-object work, for the hot ingestion path.
+
+``QuerySet.bulk_update`` builds a ``CASE WHEN`` expression per row and field and resolves each one;
+``bulk_create`` compiles every object. At thousands of rows a second that is most of the time spent.
+These helpers send one statement for all rows instead: on PostgreSQL an ``UPDATE … FROM unnest(…)``
+with one array per column, and ``COPY`` for inserts; on SQLite ``executemany``, which runs in C.
+Values the driver cannot take as they are (dates on SQLite, JSON) go through the field's
+``get_db_prep_save``, so they are stored exactly as the ORM would store them. No signals are sent
+and nothing is audited: use them only for machine-written state (readings, "last seen"), never for
+what people change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+from django.db import connections, router
+from django.db.models import Model
+
+# Values of these fields go to either driver as they are (None included).
+PLAIN = {"AutoField", "BigAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
+         "PositiveIntegerField", "PositiveSmallIntegerField", "PositiveBigIntegerField", "CharField",
+         "TextField", "BooleanField", "ForeignKey", "OneToOneField"}
+PLAIN_ON_POSTGRESQL = PLAIN | {"DateTimeField", "DecimalField", "DateField"}
+
+
+def _fields(model: type[Model], names: Sequence[str]):
+    return [model._meta.get_field(name) for name in names]
+
+
+def _json(field, connection):
+    encoder = field.encoder
+
+    def dump(value, _connection):  # COPY takes JSON as its text; the ORM's Jsonb wrapper costs more
+        return json.dumps(value, cls=encoder)
+    return dump
+
+
+def _prep(fields, connection, rows: Iterable[Sequence], copy: bool = False) -> list[tuple]:
+    postgresql = connection.vendor == "postgresql"
+    plain = PLAIN_ON_POSTGRESQL if postgresql else PLAIN
+    preps = [None if f.get_internal_type() in plain
+             else _json(f, connection) if copy and f.get_internal_type() == "JSONField"
+             else f.get_db_prep_save for f in fields]
+    if not any(preps):
+        return [tuple(row) for row in rows]
+    return [tuple(value if prep is None or value is None else prep(value, connection)
+                  for prep, value in zip(preps, row, strict=True)) for row in rows]
+
+
+def update_rows(model: type[Model], names: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """``UPDATE … SET name = value, … WHERE pk = …`` for each row ``(pk, value, …)`` of ``names``."""
+    rows = list(rows)
+    if not rows:
+        return
+    connection = connections[router.db_for_write(model)]
+    fields = _fields(model, [model._meta.pk.name, *names])
+    quote = connection.ops.quote_name
+    table, pk = quote(model._meta.db_table), quote(fields[0].column)
+    params = _prep(fields, connection, rows)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and all(f.get_internal_type() in PLAIN_ON_POSTGRESQL for f in fields):
+            arrays = ", ".join(f"%s::{f.rel_db_type(connection) if f.primary_key else f.db_type(connection)}[]"
+                               for f in fields)
+            columns = ", ".join(quote(f.column) for f in fields)
+            sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields[1:])
+            cursor.execute(f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({columns}) "
+                           f"WHERE {table}.{pk} = v.{pk}", [list(column) for column in zip(*params, strict=True)])
+        else:
+            sets = ", ".join(f"{quote(f.column)} = %s" for f in fields[1:])
+            cursor.executemany(f"UPDATE {table} SET {sets} WHERE {pk} = %s", [(*row[1:], row[0]) for row in params])
+
+
+def insert_rows(model: type[Model], names: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """Insert rows of ``names`` (no primary keys returned); ``COPY`` on PostgreSQL. Returns the count."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    connection = connections[router.db_for_write(model)]
+    fields = _fields(model, names)
+    quote = connection.ops.quote_name
+    table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
+    params = _prep(fields, connection, rows, copy=connection.vendor == "postgresql")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in params:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})",
+                               params)
+    return len(params)

@@ -1,0 +1,148 @@
+"""The group-commit writer: fire first without reordering one device's readings, a connection that
+breaks is replaced, and the bulk statements it relies on store what the ORM would."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from firegov.core import bulk
+from firegov.iot.models import Channel, Device, Event, Point
+from firegov.iot.normalise import Reading
+from firegov.iot.services import Batch
+from firegov.iot.writer import Writer
+from tests.conftest import make_unit
+
+
+@pytest.fixture
+def devices(transactional_db, city):
+    unit = make_unit(city.xc_grid, "金鼎商厦", place_type="mall")
+    return [Device.objects.create(unit=unit, kind="uitd", name=f"传输装置{i}", code=f"UITD-{i}", address=7000 + i)
+            for i in range(3)]
+
+
+def reading(point: str, condition: str, active: bool) -> Reading:
+    return Reading(kind="status", point=point, conditions={condition: active})
+
+
+def batch(device: Device, *readings: Reading) -> Batch:
+    return Batch(device, list(readings), Channel.TCP, timezone.now())
+
+
+def run_held(writer: Writer, batches: list[Batch]) -> list[bool]:
+    """Queue ``batches`` in order while the writer's thread is busy, then let it go."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        held.set()
+        release.wait(10)
+
+    async def main():
+        writer.start()
+        busy = asyncio.ensure_future(writer.db(hold))
+        await asyncio.get_running_loop().run_in_executor(None, held.wait, 10)
+        stores = [asyncio.ensure_future(writer.store(b)) for b in batches]
+        await asyncio.sleep(0.05)  # every store is queued
+        release.set()
+        await busy
+        results = await asyncio.gather(*stores)
+        await writer.stop()
+        return results
+
+    return asyncio.run(main())
+
+
+def stored_order() -> list[tuple[int, str]]:
+    return [(e.device_id, e.point.key) for e in Event.objects.select_related("point").order_by("id")]
+
+
+def test_a_fire_jumps_the_queue_with_its_device_s_earlier_readings(devices):
+    a, b, c = devices
+    writer = Writer(batch_max=500)
+    results = run_held(writer, [
+        batch(a, reading("a1", "fault", True)),
+        batch(b, reading("b1", "fault", True)),
+        batch(c, reading("c1", "fire", False)),  # c's earlier reading: the fire clears, then the fire comes
+        batch(a, reading("a2", "fault", True)),
+        batch(c, reading("c1", "fire", True)),
+    ])
+    assert results == [True] * 5
+    # c's two readings first and in their order, then the backlog in its order
+    assert stored_order() == [(c.pk, "c1"), (c.pk, "c1"), (a.pk, "a1"), (b.pk, "b1"), (a.pk, "a2")]
+    assert writer.batches == 2  # the fire's group, then the rest together
+    fire = Event.objects.filter(device=c).order_by("id").last()
+    assert fire.alarm is not None and fire.alarm.type == "fire" and fire.alarm.cleared_at is None
+
+
+@pytest.mark.postgres
+def test_a_broken_connection_is_replaced_and_the_batch_still_stored(devices):
+    if connection.vendor != "postgresql":
+        pytest.skip("a server that ends the connection is a PostgreSQL matter; SQLite is a file in the process")
+    writer = Writer()
+
+    def backend():
+        connection.ensure_connection()
+        return connection.connection.info.backend_pid
+
+    loop = asyncio.new_event_loop()
+    try:
+        pid = loop.run_until_complete(start_and(writer, writer.db, backend))
+        with connection.cursor() as cursor:  # the server ends the writer's session (a restart, a failover)
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        ok = loop.run_until_complete(writer.store(batch(devices[0], reading("p", "fault", True))))
+        again = loop.run_until_complete(writer.store(batch(devices[0], reading("p", "fault", False))))
+    finally:
+        loop.run_until_complete(writer.stop())
+        loop.close()
+    assert (ok, again) == (True, True)
+    assert Event.objects.count() == 2
+
+
+async def start_and(writer: Writer, func, *args):
+    writer.start()
+    return await func(*args)
+
+
+def test_stopping_answers_what_is_still_queued(devices):
+    writer = Writer()
+
+    async def main():
+        writer.start()
+        writer._task.cancel()  # the writer stops before it takes the queued readings
+        stored = asyncio.ensure_future(writer.store(batch(devices[0], reading("p", "fault", True))))
+        await asyncio.sleep(0.01)
+        await writer.stop()
+        return await stored
+
+    assert asyncio.run(main()) is False
+    assert not Event.objects.exists()
+
+
+def test_bulk_rows_are_stored_as_the_orm_stores_them(devices):
+    device = devices[0]
+    at = timezone.now().replace(microsecond=123456)
+    point = Point.objects.create(device=device, key="p", label="旧")
+    bulk.update_rows(Point, ("label", "last_value", "last_value_at", "out_since", "out_count"),
+                     [(point.pk, "三楼 'quoted' %s", Decimal("0.125"), at, None, 3)])
+    point.refresh_from_db()
+    assert (point.label, point.last_value, point.last_value_at, point.out_since, point.out_count) == (
+        "三楼 'quoted' %s", Decimal("0.125"), at, None, 3)
+    assert bulk.insert_rows(Event, ("device", "point", "channel", "kind", "conditions", "value", "detail",
+                                    "device_time", "received_at", "region_path"),
+                            [(device.pk, point.pk, "tcp", "status", {"fire": True}, None, {"desc": "走廊\t\\N"},
+                              None, at, device.region_path),
+                             (device.pk, None, "tcp", "analog", {}, Decimal("-1.5"), {}, at - timedelta(hours=1),
+                              at, device.region_path)]) == 2
+    first, second = Event.objects.order_by("id")
+    assert (first.conditions, first.detail, first.value, first.device_time) == (
+        {"fire": True}, {"desc": "走廊\t\\N"}, None, None)
+    assert (second.point, second.value, second.device_time, second.received_at) == (
+        None, Decimal("-1.500"), at - timedelta(hours=1), at)
+    bulk.update_rows(Point, ("label",), [])  # nothing to do is no statement
+    assert bulk.insert_rows(Event, ("kind",), []) == 0
