@@ -4,15 +4,20 @@ Producers hand over one :class:`~firegov.iot.services.Batch` per frame or messag
 result; one writer stores up to ``batch_max`` of them per transaction in a worker thread, so 5,000
 frames a second cost a few hundred commits, not 5,000. If a group fails, its batches are stored one by
 one, so that one bad frame never gets another device's frames refused.
+
+Fire first (GB 26875.1 §4.1.2.3 gives fire alarms priority over every other signal): readings that
+raise a fire skip the queue and are committed in a group of their own, taking along whatever the same
+device queued before them, so one device's readings are still applied in the order they came.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
-from django.db import close_old_connections, connections
+from django.db import connections
 
 from firegov.iot.services import Batch, ingest_batch
 
@@ -31,17 +36,34 @@ def _one_by_one(batches: list[Batch]) -> list[bool]:
     return results
 
 
+def _usable_connections() -> None:
+    """The writer's thread keeps its connection (reopening SQLite and its PRAGMAs costs more than a
+    small batch); one that failed and cannot be used any more is closed, so the next call reconnects."""
+    for connection in connections.all(initialized_only=True):
+        if connection.errors_occurred:
+            if connection.is_usable():
+                connection.errors_occurred = False
+            else:
+                connection.close()
+
+
+def urgent(batch: Batch) -> bool:
+    return any(reading.conditions.get("fire") for reading in batch.readings)
+
+
 class Writer:
     def __init__(self, batch_max: int = 500):
         self.batch_max = batch_max
         self.batches = 0  # transactions committed
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-db")
-        self._queue: asyncio.Queue | None = None
+        self._urgent: deque = deque()
+        self._normal: deque = deque()
+        self._ready: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
         if self._task is None:
-            self._queue = asyncio.Queue()
+            self._ready = asyncio.Event()
             self._task = asyncio.ensure_future(self._run())
 
     async def stop(self) -> None:
@@ -49,13 +71,18 @@ class Writer:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        for _, future in [*self._urgent, *self._normal]:  # not stored: the device sends them again
+            if not future.done():
+                future.set_result(False)
+        self._urgent.clear()
+        self._normal.clear()
         await asyncio.get_running_loop().run_in_executor(self._executor, connections.close_all)
         self._executor.shutdown(wait=True)
 
     async def db(self, func, *args):
         """Run ``func`` in the writer's thread (its own database connection)."""
         def run():
-            close_old_connections()
+            _usable_connections()
             return func(*args)
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, run)
@@ -63,14 +90,36 @@ class Writer:
     async def store(self, batch: Batch) -> bool:
         """Queue readings for the next group commit; True once committed, False if storing failed."""
         future = asyncio.get_running_loop().create_future()
-        await self._queue.put((batch, future))
+        if urgent(batch):
+            device = batch.device.pk
+            earlier = [item for item in self._normal if item[0].device.pk == device]
+            for item in earlier:
+                self._normal.remove(item)
+            self._urgent.extend(earlier)
+            self._urgent.append((batch, future))
+        else:
+            self._normal.append((batch, future))
+        self._ready.set()
         return await future
+
+    def queued(self) -> int:
+        return len(self._urgent) + len(self._normal)
+
+    def _take(self) -> list:
+        queue = self._urgent or self._normal  # a fire is committed in a group without the queue's backlog
+        items = []
+        while queue and len(items) < self.batch_max:
+            items.append(queue.popleft())
+        if not self._urgent and not self._normal:
+            self._ready.clear()
+        return items
 
     async def _run(self) -> None:
         while True:
-            items = [await self._queue.get()]
-            while len(items) < self.batch_max and not self._queue.empty():
-                items.append(self._queue.get_nowait())
+            await self._ready.wait()
+            items = self._take()
+            if not items:
+                continue
             try:
                 await self.db(ingest_batch, [batch for batch, _ in items])
                 results = [True] * len(items)

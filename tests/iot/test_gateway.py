@@ -3,13 +3,15 @@ garbage, unknown devices, disconnects, polling, clock sync, and a restart that l
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from datetime import datetime
 
 import pytest
+from django.db import connection
 
-from firegov.iot.models import Alarm, Event
+from firegov.iot.models import Alarm, Device, Event
 from firegov.kernels.gb26875 import Deframer, Frame, decode_frame, encode_adu, encode_frame, reply
 from tests.iot.conftest import UITD_ADDRESS, RunningGateway, read_frames, wait_for
 
@@ -71,6 +73,46 @@ def test_unknown_device_is_denied(gateway, monitored):
     [deny] = read_frames(sock, 1)
     assert deny.command == 6 and deny.destination == 4242
     assert not Event.objects.exists()
+
+
+def test_a_retired_device_is_denied_once_its_cached_entry_is_read_again(transactional_db, monitored):
+    running = RunningGateway(device_cache_s=0.3).start()
+    try:
+        sock = running.connect()
+        sock.sendall(upload(1, None))
+        assert read_frames(sock, 1)[0].command == 3
+        Device.objects.filter(pk=monitored.pk).update(active=False)
+        time.sleep(0.4)
+        sock.sendall(upload(2, None))  # served from the entry while it is read again in the background
+        assert read_frames(sock, 1)[0].command == 3
+        time.sleep(0.2)
+        sock.sendall(upload(3, None))
+        assert [(f.command, f.serial) for f in read_frames(sock, 1)] == [(6, 3)]
+    finally:
+        running.stop()
+
+
+def test_devices_connecting_together_are_read_in_one_query(transactional_db, monitored):
+    others = [Device.objects.create(unit=monitored.unit, kind="uitd", name=f"{i}号", code=f"UITD-{i}",
+                                    address=5000 + i) for i in range(40)]
+    running = RunningGateway().start()
+    try:
+        queries = []
+
+        def count(execute, sql, params, many, context):
+            queries.append(sql)
+            return execute(sql, params, many, context)
+
+        async def lookups():
+            await running.gateway.writer.db(lambda: connection.execute_wrappers.append(count))
+            addresses = [UITD_ADDRESS, *(d.address for d in others), 4999]  # 4999 is nobody's
+            return await asyncio.gather(*(running.gateway.device(a) for a in addresses))
+
+        found = asyncio.run_coroutine_threadsafe(lookups(), running.loop).result(10)
+        assert [d.pk if d else None for d in found] == [monitored.pk, *(d.pk for d in others), None]
+        assert len(queries) == 1
+    finally:
+        running.stop()
 
 
 def test_an_abrupt_disconnect_does_not_disturb_other_connections(gateway, monitored):
