@@ -34,14 +34,12 @@ from django.utils import timezone
 from firegov.iot import normalise
 from firegov.iot.models import Channel, Device
 from firegov.iot.services import Batch
-from firegov.iot.writer import Writer
+from firegov.iot.writer import DeviceCache, Writer
 from firegov.kernels.gb26875 import Deframer, Frame, Rejected, encode_adu, encode_frame, reply
 
 log = logging.getLogger("firegov.gateway")
 CONFIRM, RESPONSE, DENY, SEND, CONTROL, REQUEST = 3, 5, 6, 2, 1, 4
 MAX_INFLIGHT = 64  # frames of one connection waiting for storage before it is read no further
-MAX_CACHED_ADDRESSES = 50_000  # spoofed addresses must not grow the cache without end
-LOAD_MAX = 2_000  # addresses read in one query
 
 
 def _active_devices(addresses: list[int]) -> dict[int, Device]:
@@ -294,12 +292,9 @@ class Gateway:
         self.connections: set[Connection] = set()
         self.by_address: dict[int, Connection] = {}
         self.stats = Stats()
-        self._devices: dict[int, tuple[float, Device | None]] = {}
-        self._waiting: dict[int, asyncio.Future] = {}  # addresses not in the cache, being read
-        self._stale: set[int] = set()  # cached addresses due to be read again
-        self._load_wanted = asyncio.Event()
         self._own_writer = writer is None  # a writer shared with MQTT ingestion is stopped by its owner
         self.writer = writer or Writer(self.config.batch_max)
+        self.devices = DeviceCache(self.writer, _active_devices, self.config.device_cache_s)
         self._tasks: list[asyncio.Task] = []
         self.handling: set[asyncio.Future] = set()  # frames being handled, on every connection
         self.server: asyncio.base_events.Server | None = None
@@ -307,8 +302,9 @@ class Gateway:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self.writer.start()
+        self.devices.start()
         self.server = await loop.create_server(lambda: Connection(self), self.config.host, self.config.port)
-        self._tasks = [asyncio.ensure_future(self._supervise()), asyncio.ensure_future(self._load_devices())]
+        self._tasks = [asyncio.ensure_future(self._supervise())]
         log.info("GB/T 26875.3 gateway listening on %s:%s", self.config.host, self.port)
 
     @property
@@ -326,59 +322,14 @@ class Gateway:
         await asyncio.gather(*tasks, return_exceptions=True)
         if self.server is not None:
             await self.server.wait_closed()
+        await self.devices.stop()
         if self._own_writer:
             await self.writer.stop()
 
     # --- database ---------------------------------------------------------------------------------------
-    async def _db(self, func, *args):
-        return await self.writer.db(func, *args)
-
     async def device(self, address: int) -> Device | None:
-        """The active device of an address, from the cache. An entry older than ``device_cache_s`` is
-        still served while it is read again in the background (with every other due entry, in one
-        query), so that devices which connected together never wait together for their re-reading."""
-        cached = self._devices.get(address)
-        if cached is not None:
-            if time.monotonic() - cached[0] >= self.config.device_cache_s and address not in self._stale:
-                self._stale.add(address)
-                self._load_wanted.set()
-            return cached[1]
-        future = self._waiting.get(address)
-        if future is None:
-            future = self._waiting[address] = asyncio.get_running_loop().create_future()
-            self._load_wanted.set()
-        return await asyncio.shield(future)
-
-    async def _load_devices(self) -> None:
-        """Read the addresses asked for and the stale ones, a few thousand per query, in the writer's
-        thread (its connection)."""
-        while True:
-            await self._load_wanted.wait()
-            self._load_wanted.clear()
-            addresses = [*self._waiting, *(a for a in self._stale if a not in self._waiting)][:LOAD_MAX]
-            if len(addresses) == LOAD_MAX:
-                self._load_wanted.set()  # more next round
-            try:
-                found = await self._db(_active_devices, addresses)
-            except Exception as exc:  # noqa: BLE001 - the frames waiting are denied; the device sends again
-                log.exception("devices could not be read")
-                for address in addresses:
-                    self._stale.discard(address)
-                    future = self._waiting.pop(address, None)
-                    if future is not None and not future.done():
-                        future.set_exception(exc)
-                await asyncio.sleep(1)
-                continue
-            if len(self._devices) + len(addresses) > MAX_CACHED_ADDRESSES:
-                self._devices.clear()
-            now = time.monotonic()
-            for address in addresses:
-                device = found.get(address)
-                self._devices[address] = (now, device)
-                self._stale.discard(address)
-                future = self._waiting.pop(address, None)
-                if future is not None and not future.done():
-                    future.set_result(device)
+        """The active device of an address (cached for ``device_cache_s``, see :class:`DeviceCache`)."""
+        return await self.devices.get(address)
 
     async def store(self, batch: Batch) -> bool:
         """Hand readings to the group commit; True once committed, False if storing failed."""

@@ -19,7 +19,6 @@ import asyncio
 import json
 import logging
 import socket
-import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -29,12 +28,11 @@ from django.utils import timezone
 from firegov.iot import normalise
 from firegov.iot.models import Channel, Device
 from firegov.iot.services import Batch
-from firegov.iot.writer import Writer
+from firegov.iot.writer import DeviceCache, Writer
 
 log = logging.getLogger("firegov.mqtt")
 MAX_PAYLOAD = 64 * 1024
 DEVICE_CACHE_S = 60.0
-MAX_CACHED = 50_000
 SHARE_GROUP = "firegov"
 STORE_RETRIES = (0.5, 1.0, 2.0, 4.0)  # seconds between attempts to store one message
 
@@ -60,6 +58,10 @@ def device_code(topic: str) -> str:
     return topic.rsplit("/", 1)[-1]
 
 
+def _devices_by_code(codes: list[str]) -> dict[str, Device]:
+    return {d.code: d for d in Device.objects.select_related("unit").filter(code__in=codes)}
+
+
 class MqttIngest:
     def __init__(self, url: str, topic: str, writer: Writer, shared: bool = True, client_id: str = ""):
         self.host, self.port, username, password = parse_url(url)
@@ -68,7 +70,7 @@ class MqttIngest:
         self.writer = writer
         self.stats = MqttStats()
         self.connected = asyncio.Event()
-        self._devices: dict[str, tuple[float, Device | None]] = {}
+        self.devices = DeviceCache(writer, _devices_by_code, DEVICE_CACHE_S)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Future] = set()
         # The same id across restarts: the broker keeps this client's session (its place in the shared
@@ -109,6 +111,7 @@ class MqttIngest:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self.devices.start()
         self.client.connect_async(self.host, self.port, keepalive=30)
         self.client.loop_start()
 
@@ -118,20 +121,11 @@ class MqttIngest:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.devices.stop()
 
     async def device(self, code: str) -> Device | None:
-        cached = self._devices.get(code)
-        if cached is not None and time.monotonic() - cached[0] < DEVICE_CACHE_S:
-            return cached[1]
-
-        def load():
-            return Device.objects.select_related("unit").filter(code=code).first()
-
-        device = await self.writer.db(load)
-        if len(self._devices) >= MAX_CACHED:
-            self._devices.clear()
-        self._devices[code] = (time.monotonic(), device)
-        return device
+        """The device of a code, retired or not (cached for ``DEVICE_CACHE_S``, see :class:`DeviceCache`)."""
+        return await self.devices.get(code)
 
     def _refuse(self, code: str, reason: str, mid: int, qos: int) -> None:
         self.stats.refused += 1

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connections
@@ -130,3 +132,79 @@ class Writer:
             for (_, future), ok in zip(items, results, strict=True):
                 if not future.done():
                     future.set_result(ok)
+
+
+class DeviceCache:
+    """Devices by address or code for one ingestion path, read in the writer's thread.
+
+    A key not in the cache waits for its reading; every key asked for meanwhile is read in the same
+    query. An entry older than ``max_age`` is still served while it is read again in the background,
+    so devices that connected together never wait together for their re-reading, and a retired
+    device is refused from the reading after next at the latest.
+    """
+
+    LOAD_MAX = 2_000  # keys read in one query
+    MAX_ENTRIES = 50_000  # spoofed addresses or codes must not grow the cache without end
+
+    def __init__(self, writer: Writer, load: Callable[[list], dict], max_age: float):
+        self.writer = writer
+        self.load = load  # keys -> {key: device}; a key missing from the answer has no device
+        self.max_age = max_age
+        self._entries: dict[Hashable, tuple[float, object]] = {}
+        self._waiting: dict[Hashable, asyncio.Future] = {}
+        self._stale: set = set()
+        self._wanted: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._wanted = asyncio.Event()
+            self._task = asyncio.ensure_future(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def get(self, key: Hashable):
+        cached = self._entries.get(key)
+        if cached is not None:
+            if time.monotonic() - cached[0] >= self.max_age and key not in self._stale:
+                self._stale.add(key)
+                self._wanted.set()
+            return cached[1]
+        future = self._waiting.get(key)
+        if future is None:
+            future = self._waiting[key] = asyncio.get_running_loop().create_future()
+            self._wanted.set()
+        return await asyncio.shield(future)
+
+    async def _run(self) -> None:
+        while True:
+            await self._wanted.wait()
+            self._wanted.clear()
+            keys = [*self._waiting, *(k for k in self._stale if k not in self._waiting)][:self.LOAD_MAX]
+            if len(keys) == self.LOAD_MAX:
+                self._wanted.set()  # the rest next round
+            try:
+                found = await self.writer.db(self.load, keys)
+            except Exception as exc:  # noqa: BLE001 - the readings waiting are refused; devices send again
+                log.exception("devices could not be read")
+                for key in keys:
+                    self._stale.discard(key)
+                    future = self._waiting.pop(key, None)
+                    if future is not None and not future.done():
+                        future.set_exception(exc)
+                await asyncio.sleep(1)
+                continue
+            if len(self._entries) + len(keys) > self.MAX_ENTRIES:
+                self._entries.clear()
+            now = time.monotonic()
+            for key in keys:
+                device = found.get(key)
+                self._entries[key] = (now, device)
+                self._stale.discard(key)
+                future = self._waiting.pop(key, None)
+                if future is not None and not future.done():
+                    future.set_result(device)
