@@ -19,6 +19,7 @@ import re
 import struct
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from firegov.kernels.gb26875 import tables
@@ -53,6 +54,7 @@ class CodecError(ValueError):
 
 # --- time tags (§8.2.2, Fig. 17) ---------------------------------------------------------------------
 
+@lru_cache(maxsize=4096)  # a device's frames and their objects share the second they were sent in
 def format_time(tag: bytes) -> str:
     """A 6-byte binary time tag (s, min, h, d, mon, y) as ``YYYY-MM-DDTHH:MM:SS``, unchecked (§11.4)."""
     s, mi, h, d, mo, y = tag

@@ -11,7 +11,7 @@ import json
 import struct
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 TABLE_PATH = Path(__file__).resolve().parent.parent / "rules" / "gb26875_2011.json"
@@ -79,6 +79,11 @@ class Protocol:
 
 def flag_names(table: tuple[str | None, ...], value: int) -> list[str]:
     """Names of the bits that are 1, in ascending bit order; a reserved bit is ``reserved_<bit>``."""
+    return list(_flag_names(table, value))
+
+
+@lru_cache(maxsize=4096)  # status words repeat: most are "normal" or one condition
+def _flag_names(table: tuple[str | None, ...], value: int) -> tuple[str, ...]:
     names = []
     bit = 0
     while value:
@@ -87,7 +92,7 @@ def flag_names(table: tuple[str | None, ...], value: int) -> list[str]:
             names.append(name if name is not None else f"reserved_{bit}")
         value >>= 1
         bit += 1
-    return names
+    return tuple(names)
 
 
 def value_range(fmt: str) -> tuple[int, int]:
