@@ -90,9 +90,7 @@ class Batch:
 
 POINT_STATE = ("label", "last_value", "out_since", "out_count")
 POINT_WRITE = ("last_seen_at", "last_value", "last_value_at", "label", "out_since", "out_count")
-POINT_COLUMNS = ("id", "device_id", "key", "label", "sys_type", "sys_addr", "comp_type", "comp_addr", "quantity",
-                 "unit_of_measure", "low", "high", "hold_s", "repeat_n", "out_since", "out_count", "last_value",
-                 "last_value_at", "last_seen_at", "building_id", "floor", "room", "region_path")
+POINT_COLUMNS = tuple(f.column for f in Point._meta.concrete_fields)  # in the order Model.from_db expects
 
 
 def _fetch_points(pairs: list[tuple[int, str]]) -> list[Point]:
@@ -100,14 +98,13 @@ def _fetch_points(pairs: list[tuple[int, str]]) -> list[Point]:
     PostgreSQL, JSON on SQLite), not ``device IN … AND key IN …``, which returns every key of every
     device in the batch."""
     table = connection.ops.quote_name(Point._meta.db_table)
+    select = f"SELECT {', '.join(POINT_COLUMNS)} FROM {table} WHERE (device_id, key) IN "
     if connection.vendor == "postgresql":
-        wanted = "SELECT * FROM unnest(%s::bigint[], %s::varchar[])"
-        params = [[device for device, _ in pairs], [key for _, key in pairs]]
-    else:
-        wanted = "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(%s)"
-        params = [json.dumps(pairs)]
-    return list(Point.objects.raw(f"SELECT {', '.join(POINT_COLUMNS)} FROM {table} "
-                                  f"WHERE (device_id, key) IN ({wanted})", params))
+        rows = bulk.execute_arrays(connection, select + "(SELECT * FROM unnest(%s::bigint[], %s::varchar[]))",
+                                   [[device for device, _ in pairs], [key for _, key in pairs]])
+        return [Point.from_db(connection.alias, POINT_COLUMNS, row) for row in rows]
+    wanted = "(SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(%s))"
+    return list(Point.objects.raw(select + wanted, [json.dumps(pairs)]))
 
 
 def _points(items: list[Batch]) -> dict[tuple[int, str], Point]:
@@ -129,7 +126,7 @@ def _points(items: list[Batch]) -> dict[tuple[int, str], Point]:
                              quantity=reading.quantity, unit_of_measure=reading.unit,
                              **{k: info.get(k) for k in ("sys_type", "sys_addr", "comp_type", "comp_addr")}))
     if missing:
-        Point.objects.bulk_create(missing, ignore_conflicts=True)
+        bulk.insert_new(missing)  # another writer may have made some of them just now
         for p in _fetch_points([(p.device_id, p.key) for p in missing]):
             found[(p.device_id, p.key)] = p
     return found

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -60,6 +60,7 @@ class Writer:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-db")
         self._urgent: deque = deque()
         self._normal: deque = deque()
+        self._waiting: Counter = Counter()  # batches in the normal queue per device
         self._ready: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
 
@@ -78,6 +79,7 @@ class Writer:
                 future.set_result(False)
         self._urgent.clear()
         self._normal.clear()
+        self._waiting.clear()
         await asyncio.get_running_loop().run_in_executor(self._executor, connections.close_all)
         self._executor.shutdown(wait=True)
 
@@ -92,15 +94,18 @@ class Writer:
     async def store(self, batch: Batch) -> bool:
         """Queue readings for the next group commit; True once committed, False if storing failed."""
         future = asyncio.get_running_loop().create_future()
+        device = batch.device.pk
         if urgent(batch):
-            device = batch.device.pk
-            earlier = [item for item in self._normal if item[0].device.pk == device]
-            for item in earlier:
-                self._normal.remove(item)
-            self._urgent.extend(earlier)
+            if self._waiting.get(device):
+                earlier = [item for item in self._normal if item[0].device.pk == device]
+                for item in earlier:
+                    self._normal.remove(item)
+                del self._waiting[device]
+                self._urgent.extend(earlier)
             self._urgent.append((batch, future))
         else:
             self._normal.append((batch, future))
+            self._waiting[device] += 1
         self._ready.set()
         return await future
 
@@ -112,6 +117,12 @@ class Writer:
         items = []
         while queue and len(items) < self.batch_max:
             items.append(queue.popleft())
+        if queue is self._normal:
+            for batch, _ in items:
+                device = batch.device.pk
+                self._waiting[device] -= 1
+                if not self._waiting[device]:
+                    del self._waiting[device]
         if not self._urgent and not self._normal:
             self._ready.clear()
         return items

@@ -146,3 +146,14 @@ def test_bulk_rows_are_stored_as_the_orm_stores_them(devices):
         None, Decimal("-1.500"), at - timedelta(hours=1), at)
     bulk.update_rows(Point, ("label",), [])  # nothing to do is no statement
     assert bulk.insert_rows(Event, ("kind",), []) == 0
+
+
+def test_new_rows_that_exist_already_are_skipped(devices):
+    device = devices[0]
+    Point.objects.create(device=device, key="p", label="已有")
+    bulk.insert_new([Point(device=device, key="p", label="重复", region_path=device.region_path),
+                     Point(device=device, key="q", label="新点", region_path=device.region_path, comp_addr=2**40)])
+    assert dict(Point.objects.values_list("key", "label")) == {"p": "已有", "q": "新点"}
+    q = Point.objects.get(key="q")
+    assert (q.hold_s, q.repeat_n, q.out_count, q.comp_addr, q.floor) == (0, 1, 0, 2**40, "")
+    bulk.insert_new([])

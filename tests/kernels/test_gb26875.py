@@ -221,11 +221,28 @@ def test_description_padding_and_bad_bytes():
     assert "\ufffd" in desc(b"\xff\xfe" + bytes(29))
 
 
+@given(st.binary(min_size=6, max_size=6))
+def test_every_time_tag_reads_back_as_strict_parsing_reads_it(tag):
+    """parse_time takes exactly what strptime with the §11.4 format takes, and means the same."""
+    from firegov.kernels.gb26875.codec import format_time
+
+    text = format_time(tag)
+    try:
+        strict = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        strict = None
+    if strict is not None and len(text) != 19:  # strptime also takes one-digit fields; no tag makes them
+        strict = None
+    assert parse_time(text) == strict
+
+
 def test_time_tags_are_binary_and_unchecked():
     assert decode_adu(bytes.fromhex("1c01") + bytes([99, 88, 77, 66, 55, 255]))["objects"][0]["time"] == \
         "2255-55-66T77:88:99"
     assert parse_time("2255-55-66T77:88:99") is None
     assert parse_time("2012-09-26T09:58:32") == datetime(2012, 9, 26, 9, 58, 32)
+    for other in ("2012-09-26 09:58:32", "2012-09-26T09:58+08", "2012-09-26", "2012-09-26T09:58:32.5"):
+        assert parse_time(other) is None  # ISO forms the standard's time is not
     assert time_tag("2255-55-66T77:88:99") == bytes([99, 88, 77, 66, 55, 255])
     for bad in ("2012-09-26 09:58:32", "1999-01-01T00:00:00", "2012-09-26T09:58:256", None, 5, datetime(1999, 1, 1)):
         with pytest.raises(CodecError) as caught:

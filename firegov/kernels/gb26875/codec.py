@@ -79,12 +79,16 @@ def time_tag(value: Any) -> bytes:
     raise CodecError("value", f"not a time tag: {value!r}")
 
 
+@lru_cache(maxsize=4096)
 def parse_time(text: str) -> datetime | None:
     """A decoded time string as a naive datetime, or None when the device sent an impossible date."""
+    if len(text) != 19 or text[10] != "T":  # exactly what format_time writes; fromisoformat takes more
+        return None
     try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S")
+        moment = datetime.fromisoformat(text)  # strptime costs ten times as much, on every frame
     except ValueError:
         return None
+    return moment if moment.tzinfo is None else None
 
 
 # --- text (§4.4) ----------------------------------------------------------------------------------------
