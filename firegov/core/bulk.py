@@ -1,13 +1,14 @@
 """Writing many rows without the ORM's per-object work, for the hot ingestion path.
 
 ``QuerySet.bulk_update`` builds a ``CASE WHEN`` expression per row and field and resolves each one;
-``bulk_create`` compiles every object. At thousands of rows a second that is most of the time spent.
-These helpers send one statement for all rows instead: on PostgreSQL an ``UPDATE … FROM unnest(…)``
-with one array per column, and ``COPY`` for inserts; on SQLite ``executemany``, which runs in C.
-Values the driver cannot take as they are (dates on SQLite, JSON) go through the field's
-``get_db_prep_save``, so they are stored exactly as the ORM would store them. No signals are sent
-and nothing is audited: use them only for machine-written state (readings, "last seen"), never for
-what people change.
+``bulk_create`` compiles every object, and the driver then quotes every value into the statement.
+At thousands of rows a second that is most of the time spent. Here all rows travel as one JSON
+parameter (``json.dumps`` runs in C) that the database unpacks (``jsonb_array_elements`` on
+PostgreSQL, ``json_each`` on SQLite) into one ``UPDATE … FROM`` or ``INSERT … SELECT``; events go by
+``COPY`` on PostgreSQL. Values are first prepared by the field's ``get_db_prep_save`` wherever the
+ORM would change them (dates and decimals on SQLite, JSON), so they are stored as the ORM stores
+them. No signals are sent and nothing is audited: use these only for machine-written state
+(readings, "last seen"), never for what people change.
 """
 
 from __future__ import annotations
@@ -16,58 +17,54 @@ import json
 from collections.abc import Iterable, Sequence
 
 from django.db import connections, router
+from django.db.models import Field, Model
 
-try:
-    import psycopg
-except ImportError:  # SQLite only
-    psycopg = None
-from django.db.models import Model
-
-# Values of these fields go to either driver as they are (None included).
+# Values of these fields go to either database as they are (None included).
 PLAIN = {"AutoField", "BigAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
          "PositiveIntegerField", "PositiveSmallIntegerField", "PositiveBigIntegerField", "CharField",
          "TextField", "BooleanField", "ForeignKey", "OneToOneField"}
 PLAIN_ON_POSTGRESQL = PLAIN | {"DateTimeField", "DecimalField", "DateField"}
 
 
-def _fields(model: type[Model], names: Sequence[str]):
+def _fields(model: type[Model], names: Sequence[str]) -> list[Field]:
     return [model._meta.get_field(name) for name in names]
 
 
-def _json(field, connection):
-    encoder = field.encoder
-
-    def dump(value, _connection):  # COPY takes JSON as its text; the ORM's Jsonb wrapper costs more
-        return json.dumps(value, cls=encoder)
-    return dump
-
-
-def _prep(fields, connection, rows: Iterable[Sequence], copy: bool = False) -> list[tuple]:
-    postgresql = connection.vendor == "postgresql"
-    plain = PLAIN_ON_POSTGRESQL if postgresql else PLAIN
-    preps = [None if f.get_internal_type() in plain
-             else _json(f, connection) if copy and f.get_internal_type() == "JSONField"
-             else f.get_db_prep_save for f in fields]
+def _prep(fields: list[Field], connection, rows: Iterable[Sequence], json_text: bool = False) -> list[tuple]:
+    plain = PLAIN_ON_POSTGRESQL if connection.vendor == "postgresql" else PLAIN
+    preps = []
+    for f in fields:
+        kind = f.get_internal_type()
+        if kind in plain:
+            preps.append(None)
+        elif kind == "JSONField" and json_text:  # COPY takes JSON as its text
+            preps.append(lambda value, _connection, encoder=f.encoder: json.dumps(value, cls=encoder))
+        else:
+            preps.append(f.get_db_prep_save)
     if not any(preps):
         return [tuple(row) for row in rows]
     return [tuple(value if prep is None or value is None else prep(value, connection)
                   for prep, value in zip(preps, row, strict=True)) for row in rows]
 
 
-def array_casts(fields, connection) -> str:
-    """``%s::type[], …``: one array parameter per field (PostgreSQL)."""
-    return ", ".join(f"%s::{f.rel_db_type(connection) if f.primary_key else f.db_type(connection)}[]"
-                     for f in fields)
+def _column_type(field: Field, connection) -> str:
+    return field.rel_db_type(connection) if field.primary_key else field.db_type(connection)
 
 
-def execute_arrays(connection, sql: str, arrays: list[list]) -> list[tuple]:
-    """Run ``sql`` with array parameters bound on the server (PostgreSQL). Django's cursors quote every
-    parameter into the statement on the client, which for arrays of thousands of values costs more
-    than the statement. Returns the rows, if any."""
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, arrays)
-        return cursor.fetchall() if cursor.description else []
+def rows_from_json(fields: Sequence[Field], connection) -> str:
+    """``SELECT`` of one row per element of the JSON array parameter ``%s`` (each element a list of
+    the ``fields``' values, in order), typed and named as the columns."""
+    quote = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        columns = ", ".join(f"(e->>{i})::{_column_type(f, connection)} AS {quote(f.column)}"
+                            for i, f in enumerate(fields))
+        return f"SELECT {columns} FROM jsonb_array_elements(%s::jsonb) AS e"
+    columns = ", ".join(f"json_extract(value, '$[{i}]') AS {quote(f.column)}" for i, f in enumerate(fields))
+    return f"SELECT {columns} FROM json_each(%s)"
+
+
+def as_json(rows: Iterable[Sequence]) -> str:
+    return json.dumps(rows if isinstance(rows, list) else list(rows), default=str, ensure_ascii=False)
 
 
 def update_rows(model: type[Model], names: Sequence[str], rows: Iterable[Sequence]) -> None:
@@ -79,38 +76,10 @@ def update_rows(model: type[Model], names: Sequence[str], rows: Iterable[Sequenc
     fields = _fields(model, [model._meta.pk.name, *names])
     quote = connection.ops.quote_name
     table, pk = quote(model._meta.db_table), quote(fields[0].column)
-    params = _prep(fields, connection, rows)
-    if connection.vendor == "postgresql" and all(f.get_internal_type() in PLAIN_ON_POSTGRESQL for f in fields):
-        columns = ", ".join(quote(f.column) for f in fields)
-        sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields[1:])
-        execute_arrays(connection, f"UPDATE {table} SET {sets} FROM unnest({array_casts(fields, connection)}) "
-                                   f"AS v({columns}) WHERE {table}.{pk} = v.{pk}",
-                       [list(column) for column in zip(*params, strict=True)])
-        return
-    sets = ", ".join(f"{quote(f.column)} = %s" for f in fields[1:])
+    sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields[1:])
     with connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {table} SET {sets} WHERE {pk} = %s", [(*row[1:], row[0]) for row in params])
-
-
-def insert_rows(model: type[Model], names: Sequence[str], rows: Iterable[Sequence]) -> int:
-    """Insert rows of ``names`` (no primary keys returned); ``COPY`` on PostgreSQL. Returns the count."""
-    rows = list(rows)
-    if not rows:
-        return 0
-    connection = connections[router.db_for_write(model)]
-    fields = _fields(model, names)
-    quote = connection.ops.quote_name
-    table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
-    params = _prep(fields, connection, rows, copy=connection.vendor == "postgresql")
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in params:
-                    copy.write_row(row)
-        else:
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})",
-                               params)
-    return len(params)
+        cursor.execute(f"UPDATE {table} SET {sets} FROM ({rows_from_json(fields, connection)}) AS v "
+                       f"WHERE {table}.{pk} = v.{pk}", [as_json(_prep(fields, connection, rows))])
 
 
 def insert_new(objects: Sequence[Model]) -> None:
@@ -123,12 +92,30 @@ def insert_new(objects: Sequence[Model]) -> None:
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
     table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
-    params = _prep(fields, connection, ([getattr(o, f.attname) for f in fields] for o in objects))
-    if connection.vendor == "postgresql" and all(f.get_internal_type() in PLAIN_ON_POSTGRESQL for f in fields):
-        execute_arrays(connection, f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({array_casts(fields, connection)}) "
-                                   f"ON CONFLICT DO NOTHING", [list(column) for column in zip(*params, strict=True)])
-        return
-    conflict = "ON CONFLICT DO NOTHING"
+    rows = _prep(fields, connection, ([getattr(o, f.attname) for f in fields] for o in objects))
+    where = " WHERE true" if connection.vendor == "sqlite" else ""  # SQLite's parser needs it before ON
     with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) {conflict}",
-                           params)
+        cursor.execute(f"INSERT INTO {table} ({columns}) {rows_from_json(fields, connection)}{where} "
+                       f"ON CONFLICT DO NOTHING", [as_json(rows)])
+
+
+def insert_rows(model: type[Model], names: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """Insert rows of ``names`` (no primary keys returned); ``COPY`` on PostgreSQL. Returns the count."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    connection = connections[router.db_for_write(model)]
+    fields = _fields(model, names)
+    quote = connection.ops.quote_name
+    table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
+    postgresql = connection.vendor == "postgresql"
+    params = _prep(fields, connection, rows, json_text=postgresql)
+    with connection.cursor() as cursor:
+        if postgresql:
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in params:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})",
+                               params)
+    return len(params)

@@ -9,7 +9,6 @@ confirms a frame only after this transaction has committed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -94,17 +93,13 @@ POINT_COLUMNS = tuple(f.column for f in Point._meta.concrete_fields)  # in the o
 
 
 def _fetch_points(pairs: list[tuple[int, str]]) -> list[Point]:
-    """Exactly these (device, key) points, the pairs sent as one parameter (an array per column on
-    PostgreSQL, JSON on SQLite), not ``device IN … AND key IN …``, which returns every key of every
-    device in the batch."""
+    """Exactly these (device, key) points, the pairs sent as one JSON parameter, not ``device IN … AND
+    key IN …``, which returns every key of every device in the batch."""
     table = connection.ops.quote_name(Point._meta.db_table)
-    select = f"SELECT {', '.join(POINT_COLUMNS)} FROM {table} WHERE (device_id, key) IN "
-    if connection.vendor == "postgresql":
-        rows = bulk.execute_arrays(connection, select + "(SELECT * FROM unnest(%s::bigint[], %s::varchar[]))",
-                                   [[device for device, _ in pairs], [key for _, key in pairs]])
-        return [Point.from_db(connection.alias, POINT_COLUMNS, row) for row in rows]
-    wanted = "(SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(%s))"
-    return list(Point.objects.raw(select + wanted, [json.dumps(pairs)]))
+    fields = [Point._meta.get_field("device"), Point._meta.get_field("key")]
+    sql = (f"SELECT {', '.join(POINT_COLUMNS)} FROM {table} WHERE (device_id, key) IN "
+           f"(SELECT device_id, key FROM ({bulk.rows_from_json(fields, connection)}) AS wanted)")
+    return list(Point.objects.raw(sql, [bulk.as_json(pairs)]))
 
 
 def _points(items: list[Batch]) -> dict[tuple[int, str], Point]:
