@@ -53,7 +53,28 @@ def urgent(batch: Batch) -> bool:
     return any(reading.conditions.get("fire") for reading in batch.readings)
 
 
-class Writer:
+class _Background:
+    """A loop task of the running event loop, woken by ``_wake``."""
+
+    _task: asyncio.Task | None = None
+    _wake: asyncio.Event | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._wake = asyncio.Event()
+            self._task = asyncio.ensure_future(self._run())
+
+    async def _cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+
+class Writer(_Background):
     def __init__(self, batch_max: int = 500):
         self.batch_max = batch_max
         self.batches = 0  # transactions committed
@@ -61,19 +82,9 @@ class Writer:
         self._urgent: deque = deque()
         self._normal: deque = deque()
         self._waiting: Counter = Counter()  # batches in the normal queue per device
-        self._ready: asyncio.Event | None = None
-        self._task: asyncio.Task | None = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._ready = asyncio.Event()
-            self._task = asyncio.ensure_future(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._cancel()
         for _, future in [*self._urgent, *self._normal]:  # not stored: the device sends them again
             if not future.done():
                 future.set_result(False)
@@ -106,7 +117,7 @@ class Writer:
         else:
             self._normal.append((batch, future))
             self._waiting[device] += 1
-        self._ready.set()
+        self._wake.set()
         return await future
 
     def queued(self) -> int:
@@ -124,12 +135,12 @@ class Writer:
                 if not self._waiting[device]:
                     del self._waiting[device]
         if not self._urgent and not self._normal:
-            self._ready.clear()
+            self._wake.clear()
         return items
 
     async def _run(self) -> None:
         while True:
-            await self._ready.wait()
+            await self._wake.wait()
             items = self._take()
             if not items:
                 continue
@@ -145,7 +156,7 @@ class Writer:
                     future.set_result(ok)
 
 
-class DeviceCache:
+class DeviceCache(_Background):
     """Devices by address or code for one ingestion path, read in the writer's thread.
 
     A key not in the cache waits for its reading; every key asked for meanwhile is read in the same
@@ -164,40 +175,30 @@ class DeviceCache:
         self._entries: dict[Hashable, tuple[float, object]] = {}
         self._waiting: dict[Hashable, asyncio.Future] = {}
         self._stale: set = set()
-        self._wanted: asyncio.Event | None = None
-        self._task: asyncio.Task | None = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._wanted = asyncio.Event()
-            self._task = asyncio.ensure_future(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._cancel()
 
     async def get(self, key: Hashable):
         cached = self._entries.get(key)
         if cached is not None:
             if time.monotonic() - cached[0] >= self.max_age and key not in self._stale:
                 self._stale.add(key)
-                self._wanted.set()
+                self._wake.set()
             return cached[1]
         future = self._waiting.get(key)
         if future is None:
             future = self._waiting[key] = asyncio.get_running_loop().create_future()
-            self._wanted.set()
+            self._wake.set()
         return await asyncio.shield(future)
 
     async def _run(self) -> None:
         while True:
-            await self._wanted.wait()
-            self._wanted.clear()
+            await self._wake.wait()
+            self._wake.clear()
             keys = [*self._waiting, *(k for k in self._stale if k not in self._waiting)][:self.LOAD_MAX]
             if len(keys) == self.LOAD_MAX:
-                self._wanted.set()  # the rest next round
+                self._wake.set()  # the rest next round
             try:
                 found = await self.writer.db(self.load, keys)
             except Exception as exc:  # noqa: BLE001 - the readings waiting are refused; devices send again
