@@ -14,10 +14,12 @@ them. No signals are sent and nothing is audited: use these only for machine-wri
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 
 from django.db import connections, router
 from django.db.models import Field, Model
+from django.utils import timezone
 
 # Values of these fields go to either database as they are (None included).
 PLAIN = {"AutoField", "BigAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
@@ -30,15 +32,23 @@ def _fields(model: type[Model], names: Sequence[str]) -> list[Field]:
     return [model._meta.get_field(name) for name in names]
 
 
-def _prep(fields: list[Field], connection, rows: Iterable[Sequence], json_text: bool = False) -> list[tuple]:
-    plain = PLAIN_ON_POSTGRESQL if connection.vendor == "postgresql" else PLAIN
+def _aware(value, _connection):
+    """A naive datetime is taken in the current time zone, as the ORM takes it."""
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def _prep(fields: list[Field], connection, rows: Iterable[Sequence]) -> list[tuple]:
+    postgresql = connection.vendor == "postgresql"
+    plain = PLAIN_ON_POSTGRESQL if postgresql else PLAIN
     preps = []
     for f in fields:
         kind = f.get_internal_type()
-        if kind in plain:
-            preps.append(None)
-        elif kind == "JSONField" and json_text:  # COPY takes JSON as its text
+        if kind == "JSONField":  # its text, which every path here (JSON, COPY, SQLite) takes
             preps.append(lambda value, _connection, encoder=f.encoder: json.dumps(value, cls=encoder))
+        elif kind == "DateTimeField" and postgresql:
+            preps.append(_aware)
+        elif kind in plain:
+            preps.append(None)
         else:
             preps.append(f.get_db_prep_save)
     if not any(preps):
@@ -48,6 +58,9 @@ def _prep(fields: list[Field], connection, rows: Iterable[Sequence], json_text: 
 
 
 def _column_type(field: Field, connection) -> str:
+    # Text as text: a cast to varchar(n) would cut a value that is too long, where the column refuses it.
+    if field.get_internal_type() in ("CharField", "TextField"):
+        return "text"
     return field.rel_db_type(connection) if field.primary_key else field.db_type(connection)
 
 
@@ -76,10 +89,16 @@ def update_rows(model: type[Model], names: Sequence[str], rows: Iterable[Sequenc
     fields = _fields(model, [model._meta.pk.name, *names])
     quote = connection.ops.quote_name
     table, pk = quote(model._meta.db_table), quote(fields[0].column)
-    sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields[1:])
+    # In key order: two writers updating the same rows lock them in the same order (no deadlock).
+    params = sorted(_prep(fields, connection, rows), key=lambda row: row[0])
     with connection.cursor() as cursor:
+        if connection.vendor == "sqlite" and sqlite3.sqlite_version_info < (3, 33):  # no UPDATE … FROM
+            sets = ", ".join(f"{quote(f.column)} = %s" for f in fields[1:])
+            cursor.executemany(f"UPDATE {table} SET {sets} WHERE {pk} = %s", [(*row[1:], row[0]) for row in params])
+            return
+        sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields[1:])
         cursor.execute(f"UPDATE {table} SET {sets} FROM ({rows_from_json(fields, connection)}) AS v "
-                       f"WHERE {table}.{pk} = v.{pk}", [as_json(_prep(fields, connection, rows))])
+                       f"WHERE {table}.{pk} = v.{pk}", [as_json(params)])
 
 
 def insert_new(objects: Sequence[Model]) -> None:
@@ -108,10 +127,9 @@ def insert_rows(model: type[Model], names: Sequence[str], rows: Iterable[Sequenc
     fields = _fields(model, names)
     quote = connection.ops.quote_name
     table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
-    postgresql = connection.vendor == "postgresql"
-    params = _prep(fields, connection, rows, json_text=postgresql)
+    params = _prep(fields, connection, rows)
     with connection.cursor() as cursor:
-        if postgresql:
+        if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in params:
                     copy.write_row(row)

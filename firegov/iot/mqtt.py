@@ -73,6 +73,8 @@ class MqttIngest:
         self.devices = DeviceCache(writer, _devices_by_code, DEVICE_CACHE_S)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Future] = set()
+        self._chains: dict[str, asyncio.Future] = {}  # the last message of each device being handled
+        self._stopping = False
         # The same id across restarts: the broker keeps this client's session (its place in the shared
         # subscription and the messages not yet acknowledged) and hands it back on reconnect. Two
         # ingestion processes on one machine need FIREGOV_MQTT_CLIENT_ID each.
@@ -105,9 +107,27 @@ class MqttIngest:
 
     # --- the event loop ------------------------------------------------------------------------------
     def _spawn(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
-        task = asyncio.ensure_future(self.handle(topic, payload, mid, qos))
+        """Handle a message; one device's messages one after the other, in the order they came (a fire
+        cleared must not overtake the fire it clears)."""
+        if self._stopping:
+            return  # not acknowledged: the broker delivers it again after the restart
+        code = device_code(topic)
+        previous = self._chains.get(code)
+        task = asyncio.ensure_future(self._after(previous, topic, payload, mid, qos))
+        self._chains[code] = task
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+
+        def done(task: asyncio.Future) -> None:
+            self._tasks.discard(task)
+            if self._chains.get(code) is task:
+                del self._chains[code]
+
+        task.add_done_callback(done)
+
+    async def _after(self, previous: asyncio.Future | None, topic: str, payload: bytes, mid: int, qos: int) -> bool:
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        return await self.handle(topic, payload, mid, qos)
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -116,6 +136,7 @@ class MqttIngest:
         self.client.loop_start()
 
     async def stop(self) -> None:
+        self._stopping = True
         self.client.disconnect()
         self.client.loop_stop()
         for task in list(self._tasks):

@@ -82,10 +82,12 @@ class Writer(_Background):
         self._urgent: deque = deque()
         self._normal: deque = deque()
         self._waiting: Counter = Counter()  # batches in the normal queue per device
+        self._taken: list = []  # the group being stored
 
     async def stop(self) -> None:
         await self._cancel()
-        for _, future in [*self._urgent, *self._normal]:  # not stored: the device sends them again
+        # Not known to be stored (the group in hand may or may not commit): the device sends them again.
+        for _, future in [*self._taken, *self._urgent, *self._normal]:
             if not future.done():
                 future.set_result(False)
         self._urgent.clear()
@@ -141,7 +143,7 @@ class Writer(_Background):
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
-            items = self._take()
+            items = self._taken = self._take()
             if not items:
                 continue
             try:
@@ -151,6 +153,7 @@ class Writer(_Background):
                 log.exception("storing %d batches together failed; storing them one by one", len(items))
                 results = await self.db(_one_by_one, [batch for batch, _ in items])
             self.batches += 1
+            self._taken = []
             for (_, future), ok in zip(items, results, strict=True):
                 if not future.done():
                     future.set_result(ok)
@@ -161,8 +164,9 @@ class DeviceCache(_Background):
 
     A key not in the cache waits for its reading; every key asked for meanwhile is read in the same
     query. An entry older than ``max_age`` is still served while it is read again in the background,
-    so devices that connected together never wait together for their re-reading, and a retired
-    device is refused from the reading after next at the latest.
+    so devices that connected together never wait together for their re-reading; one older than
+    twice ``max_age`` (a device that reports every few hours) is not: it waits for the reading, so a
+    device retired, moved or given a new token is never judged by a record older than that.
     """
 
     LOAD_MAX = 2_000  # keys read in one query
@@ -178,14 +182,22 @@ class DeviceCache(_Background):
 
     async def stop(self) -> None:
         await self._cancel()
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_exception(RuntimeError("ingestion is stopping"))
+        self._waiting.clear()
 
     async def get(self, key: Hashable):
         cached = self._entries.get(key)
         if cached is not None:
-            if time.monotonic() - cached[0] >= self.max_age and key not in self._stale:
-                self._stale.add(key)
-                self._wake.set()
-            return cached[1]
+            age = time.monotonic() - cached[0]
+            if age < 2 * self.max_age:
+                if age >= self.max_age and key not in self._stale:
+                    self._stale.add(key)
+                    self._wake.set()
+                return cached[1]
+            del self._entries[key]
+            self._stale.discard(key)
         future = self._waiting.get(key)
         if future is None:
             future = self._waiting[key] = asyncio.get_running_loop().create_future()

@@ -92,6 +92,21 @@ def test_a_retired_device_is_denied_once_its_cached_entry_is_read_again(transact
         running.stop()
 
 
+def test_an_entry_twice_its_age_is_not_served_while_read_again(transactional_db, monitored):
+    """A device that reports every few hours is judged by a fresh record, not by hours-old one."""
+    running = RunningGateway(device_cache_s=0.2).start()
+    try:
+        sock = running.connect()
+        sock.sendall(upload(1, None))
+        assert read_frames(sock, 1)[0].command == 3
+        Device.objects.filter(pk=monitored.pk).update(active=False)
+        time.sleep(0.5)
+        sock.sendall(upload(2, None))
+        assert [(f.command, f.serial) for f in read_frames(sock, 1)] == [(6, 2)]
+    finally:
+        running.stop()
+
+
 def test_devices_connecting_together_are_read_in_one_query(transactional_db, monitored):
     others = [Device.objects.create(unit=monitored.unit, kind="uitd", name=f"{i}号", code=f"UITD-{i}",
                                     address=5000 + i) for i in range(40)]

@@ -157,3 +157,14 @@ def test_mqtt_and_http_give_the_same_normalised_events(mqtt):
     assert shape("mqtt") == shape("http")
     assert [(a.type, a.count, a.cleared_at is not None) for a in Alarm.objects.order_by("id")] == [
         ("fire", 1, True), ("fire", 1, True)]
+
+
+def test_one_device_s_messages_are_stored_in_the_order_they_came(mqtt):
+    """Regression: a message arriving while the device was being looked up overtook the one before it
+    (a fire cleared could overtake the fire it clears)."""
+    running, client, device, token = mqtt
+    for value in range(1, 31):
+        client.client.publish(f"{client.root}/up/{device.code}", json.dumps(
+            {"device": device.code, "token": token, "readings": [{"point": "pressure", "value": value}]}), qos=1)
+    assert wait_for(lambda: Event.objects.filter(device=device).count() == 30)
+    assert [int(e.value) for e in Event.objects.filter(device=device).order_by("id")] == list(range(1, 31))

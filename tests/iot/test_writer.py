@@ -157,3 +157,27 @@ def test_new_rows_that_exist_already_are_skipped(devices):
     q = Point.objects.get(key="q")
     assert (q.hold_s, q.repeat_n, q.out_count, q.comp_addr, q.floor) == (0, 1, 0, 2**40, "")
     bulk.insert_new([])
+
+
+@pytest.mark.filterwarnings("ignore:DateTimeField Point.last_seen_at received a naive datetime")
+def test_bulk_writes_refuse_what_the_orm_refuses_and_take_json_and_naive_times(devices):
+    from django.db import DataError, transaction
+    from django.utils.timezone import make_aware
+
+    device = devices[0]
+    point = Point.objects.create(device=device, key="p", label="旧")
+    naive = timezone.now().replace(tzinfo=None, microsecond=0)
+    bulk.update_rows(Point, ("last_seen_at",), [(point.pk, naive)])
+    point.refresh_from_db()
+    assert point.last_seen_at == make_aware(naive)  # in the current time zone, as the ORM takes it
+    bulk.update_rows(Event, ("detail",), [])
+    event = Event.objects.create(device=device, channel="tcp", kind="status", received_at=timezone.now(),
+                                 region_path=device.region_path)
+    bulk.update_rows(Event, ("detail", "conditions"), [(event.pk, {"desc": "三楼"}, {"fire": True})])
+    event.refresh_from_db()
+    assert (event.detail, event.conditions) == ({"desc": "三楼"}, {"fire": True})
+    if connection.vendor == "postgresql":  # SQLite does not enforce varchar lengths, for the ORM either
+        with pytest.raises(DataError), transaction.atomic():
+            bulk.update_rows(Point, ("label",), [(point.pk, "长" * 101)])
+        point.refresh_from_db()
+        assert point.label == "旧"

@@ -241,7 +241,8 @@ def test_time_tags_are_binary_and_unchecked():
         "2255-55-66T77:88:99"
     assert parse_time("2255-55-66T77:88:99") is None
     assert parse_time("2012-09-26T09:58:32") == datetime(2012, 9, 26, 9, 58, 32)
-    for other in ("2012-09-26 09:58:32", "2012-09-26T09:58+08", "2012-09-26", "2012-09-26T09:58:32.5"):
+    for other in ("2012-09-26 09:58:32", "2012-09-26T09:58+08", "2012-09-26", "2012-09-26T09:58:32.5",
+                  "2012-09-26T24:00:00"):
         assert parse_time(other) is None  # ISO forms the standard's time is not
     assert time_tag("2255-55-66T77:88:99") == bytes([99, 88, 77, 66, 55, 255])
     for bad in ("2012-09-26 09:58:32", "1999-01-01T00:00:00", "2012-09-26T09:58:256", None, 5, datetime(1999, 1, 1)):

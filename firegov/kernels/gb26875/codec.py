@@ -82,7 +82,8 @@ def time_tag(value: Any) -> bytes:
 @lru_cache(maxsize=4096)
 def parse_time(text: str) -> datetime | None:
     """A decoded time string as a naive datetime, or None when the device sent an impossible date."""
-    if len(text) != 19 or text[10] != "T":  # exactly what format_time writes; fromisoformat takes more
+    # Exactly what format_time writes; fromisoformat takes more (and, on newer Pythons, hour 24).
+    if len(text) != 19 or text[10] != "T" or text[11:13] >= "24":
         return None
     try:
         moment = datetime.fromisoformat(text)  # strptime costs ten times as much, on every frame
