@@ -89,7 +89,7 @@ class Batch:
 
 POINT_STATE = ("label", "last_value", "out_since", "out_count")
 POINT_WRITE = ("last_seen_at", "last_value", "last_value_at", "label", "out_since", "out_count")
-POINT_COLUMNS = tuple(f.column for f in Point._meta.concrete_fields)  # in the order Model.from_db expects
+POINT_COLUMNS = tuple(f.column for f in Point._meta.concrete_fields)
 
 
 def _fetch_points(pairs: list[tuple[int, str]]) -> list[Point]:
