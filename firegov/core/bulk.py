@@ -25,7 +25,7 @@ from django.utils import timezone
 PLAIN = {"AutoField", "BigAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
          "PositiveIntegerField", "PositiveSmallIntegerField", "PositiveBigIntegerField", "CharField",
          "TextField", "BooleanField", "ForeignKey", "OneToOneField"}
-PLAIN_ON_POSTGRESQL = PLAIN | {"DateTimeField", "DecimalField", "DateField"}
+PLAIN_ON_POSTGRESQL = PLAIN | {"DecimalField", "DateField"}  # datetimes: see _aware
 
 
 def _fields(model: type[Model], names: Sequence[str]) -> list[Field]:

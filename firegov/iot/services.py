@@ -88,6 +88,10 @@ class Batch:
 
 
 POINT_STATE = ("label", "last_value", "out_since", "out_count")
+
+
+def _point_state(point: Point) -> tuple:
+    return tuple(getattr(point, f) for f in POINT_STATE)
 POINT_WRITE = ("last_seen_at", "last_value", "last_value_at", "label", "out_since", "out_count")
 POINT_COLUMNS = tuple(f.column for f in Point._meta.concrete_fields)
 
@@ -135,7 +139,7 @@ def _save_points(points: Iterable[Point], before: dict[int, tuple], at_least: ti
     for point in points:
         state = before.get(point.pk)
         seen = state[-1] if state else None
-        if (state is None or state[:-1] != tuple(getattr(point, f) for f in POINT_STATE)
+        if (state is None or state[:-1] != _point_state(point)
                 or seen is None or point.last_seen_at - seen >= at_least):
             rows.append((point.pk, *(getattr(point, f) for f in POINT_WRITE)))
     bulk.update_rows(Point, POINT_WRITE, rows)
@@ -248,7 +252,7 @@ def ingest_batch(items: list[Batch]) -> int:
     """Store the readings of many frames or messages and apply the alarm rules; one transaction.
     Returns the number of events stored."""
     points = _points(items)
-    before = {p.pk: (*(getattr(p, f) for f in POINT_STATE), p.last_seen_at) for p in points.values()}
+    before = {p.pk: (*_point_state(p), p.last_seen_at) for p in points.values()}
     alarms = _Alarms({item.device for item in items})
     events: list[tuple] = []
     touched_points: dict[int, Point] = {}

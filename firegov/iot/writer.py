@@ -122,9 +122,6 @@ class Writer(_Background):
         self._wake.set()
         return await future
 
-    def queued(self) -> int:
-        return len(self._urgent) + len(self._normal)
-
     def _take(self) -> list:
         queue = self._urgent or self._normal  # a fire is committed in a group without the queue's backlog
         items = []
@@ -216,19 +213,22 @@ class DeviceCache(_Background):
             except Exception as exc:  # noqa: BLE001 - the readings waiting are refused; devices send again
                 log.exception("devices could not be read")
                 for key in keys:
-                    self._stale.discard(key)
-                    future = self._waiting.pop(key, None)
-                    if future is not None and not future.done():
-                        future.set_exception(exc)
+                    self._settle(key, error=exc)
                 await asyncio.sleep(1)
                 continue
             if len(self._entries) + len(keys) > self.MAX_ENTRIES:
                 self._entries.clear()
             now = time.monotonic()
             for key in keys:
-                device = found.get(key)
-                self._entries[key] = (now, device)
-                self._stale.discard(key)
-                future = self._waiting.pop(key, None)
-                if future is not None and not future.done():
-                    future.set_result(device)
+                self._entries[key] = (now, found.get(key))
+                self._settle(key, found.get(key))
+
+    def _settle(self, key: Hashable, device=None, error: Exception | None = None) -> None:
+        """The key's reading is over: it is no longer due, and whoever waits for it gets the answer."""
+        self._stale.discard(key)
+        future = self._waiting.pop(key, None)
+        if future is not None and not future.done():
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(device)
