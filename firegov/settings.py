@@ -276,6 +276,10 @@ GATEWAY_PORT = config.integer("GATEWAY_PORT", 30119)
 GATEWAY_CENTRE_ADDRESS = config.integer("GATEWAY_CENTRE_ADDRESS", 0)
 GATEWAY_TIMEOUT_S = config.integer("GATEWAY_TIMEOUT_S", 10)
 GATEWAY_RETRIES = config.integer("GATEWAY_RETRIES", 3)
+# The ingestion processes' garbage collector (firegov.iot.runtime.HeapKeeper): freeze the long-lived
+# heap every GC_FREEZE_S seconds (0: off), collect all of it every GC_COLLECT_S seconds.
+GC_FREEZE_S = config.integer("GC_FREEZE_S", 60)
+GC_COLLECT_S = config.integer("GC_COLLECT_S", 3600)
 # MQTT ingestion (firegov mqtt; inside firegov serve/demo when set), e.g. mqtt://127.0.0.1:1883.
 MQTT_URL = config.string("MQTT_URL", "")
 MQTT_TOPIC = config.string("MQTT_TOPIC", "firegov/up/+")

@@ -8,12 +8,17 @@ in-process) or alone as ``firegov gateway`` on other machines (then the live bus
 The alarm clock fires the alarm deadlines every second (the deadline engine's periodic job runs
 every minute, too slow for a fire that must be verified in three minutes) and sends again
 forwardings to 119 that failed.
+
+The heap keeper (:class:`HeapKeeper`) keeps the garbage collector's full passes short in a process
+that holds thousands of connections (see its docstring).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -34,6 +39,7 @@ class Options:
     tcp: bool = True
     mqtt: bool = True
     clock: bool = True
+    heap: bool = True
     host: str | None = None
     port: int | None = None
 
@@ -51,6 +57,7 @@ class Monitoring:
         self.gateway: Gateway | None = None
         self.mqtt = None
         self._tasks: list[asyncio.Task] = []
+        self.heap = HeapKeeper(settings.GC_FREEZE_S, settings.GC_COLLECT_S) if self.options.heap else None
 
     async def start(self) -> None:
         self.writer.start()
@@ -65,11 +72,15 @@ class Monitoring:
             await self.mqtt.start()
         if self.options.clock:
             self._tasks.append(asyncio.ensure_future(self._clock()))
+        if self.heap is not None:
+            self.heap.start()
 
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.heap is not None:
+            await self.heap.stop()
         if self.mqtt is not None:
             await self.mqtt.stop()
         if self.gateway is not None:
@@ -97,6 +108,67 @@ class Monitoring:
                     await asyncio.get_running_loop().run_in_executor(None, _retry_forwardings)
             except Exception:  # noqa: BLE001 - the clock must keep ticking
                 log.exception("alarm clock: a run failed")
+
+
+class HeapKeeper:
+    """Keeps CPython's full collections out of the way of a long-running ingestion process.
+
+    A full (generation 2) pass of the cycle collector walks every tracked object, and nothing else runs
+    meanwhile: in a gateway holding 10,000 connections and their cached devices one took 150–310 ms,
+    and under load one came every second or two (docs/benchmarks.md). Every alarm that arrived during
+    such a pass waited for it.
+
+    While the keeper runs, the collector makes no full pass of its own (young generations are still
+    collected as usual, in a few milliseconds). Every ``freeze_s`` what has survived so far is moved
+    out of its sight (``gc.freeze``, a constant-time list merge). Frozen objects are still freed as
+    soon as nothing refers to them; only garbage *cycles* among them wait, so every ``collect_s`` the
+    frozen heap is given back and collected whole once: one long pause an hour instead of one every
+    few seconds. ``stop`` gives the heap and the collector's thresholds back. ``freeze_s`` 0 turns the
+    keeper off.
+    """
+
+    NO_FULL_PASS = 1_000_000_000  # generation 2's threshold: young collections between two full passes
+
+    def __init__(self, freeze_s: float, collect_s: float):
+        self.freeze_s, self.collect_s = freeze_s, collect_s
+        self._task: asyncio.Task | None = None
+        self._thresholds: tuple[int, int, int] | None = None
+        self._collected_at = time.monotonic()
+        self.full_collections = 0
+
+    def start(self) -> None:
+        if self.freeze_s <= 0 or self._task is not None:
+            return
+        self._thresholds = gc.get_threshold()
+        gc.set_threshold(self._thresholds[0], self._thresholds[1], self.NO_FULL_PASS)
+        gc.freeze()  # the code and data loaded at start (Django, the apps) live as long as the process
+        self._task = asyncio.ensure_future(self._run())
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        self._task = None
+        gc.set_threshold(*self._thresholds)
+        gc.unfreeze()
+
+    def tick(self, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        if now - self._collected_at >= self.collect_s:
+            self._collected_at = now
+            gc.unfreeze()
+            started = time.perf_counter()
+            found = gc.collect()
+            self.full_collections += 1
+            log.info("heap: full collection, %d unreachable objects, %.0f ms", found,
+                     (time.perf_counter() - started) * 1000)
+        gc.freeze()
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.freeze_s)
+            self.tick()
 
 
 def _retry_forwardings() -> int:

@@ -181,3 +181,63 @@ def test_bulk_writes_refuse_what_the_orm_refuses_and_take_json_and_naive_times(d
             bulk.update_rows(Point, ("label",), [(point.pk, "长" * 101)])
         point.refresh_from_db()
         assert point.label == "旧"
+
+
+# --------------------------------------------------------------------------- the heap keeper
+
+
+class _Cycle:
+    def __init__(self):
+        self.me = self
+
+
+def test_heap_keeper_hides_the_long_lived_heap_and_collects_it_whole_on_schedule():
+    import gc
+    import weakref
+
+    from firegov.iot.runtime import HeapKeeper
+
+    keeper = HeapKeeper(freeze_s=60, collect_s=3600)
+    start = keeper._collected_at
+    try:
+        cycle = _Cycle()
+        alive = weakref.ref(cycle)
+        keeper.tick(start + 60)  # a freeze: the cycle is out of the collector's sight
+        assert gc.get_freeze_count() > 0
+        del cycle
+        gc.collect()
+        assert alive() is not None, "a frozen garbage cycle waits for the scheduled full collection"
+        assert keeper.full_collections == 0
+        keeper.tick(start + 3601)  # past the hour: everything is given back and collected once, then frozen again
+        assert keeper.full_collections == 1
+        assert alive() is None
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
+def test_heap_keeper_gives_the_heap_back_when_it_stops():
+    import asyncio
+    import gc
+
+    from firegov.iot.runtime import HeapKeeper
+
+    async def run():
+        keeper = HeapKeeper(freeze_s=0.01, collect_s=3600)
+        keeper.start()
+        assert gc.get_threshold()[2] == HeapKeeper.NO_FULL_PASS  # no full pass of the collector's own
+        await asyncio.sleep(0.05)
+        frozen = gc.get_freeze_count()
+        await keeper.stop()
+        return frozen
+
+    thresholds = gc.get_threshold()
+    try:
+        assert asyncio.run(run()) > 0
+        assert gc.get_freeze_count() == 0
+        assert gc.get_threshold() == thresholds
+        off = HeapKeeper(freeze_s=0, collect_s=3600)
+        off.start()  # turned off: nothing frozen, nothing to stop
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
