@@ -120,6 +120,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
         }
     )
+    # Tests run on a file too, not Django's shared in-memory database: its table locks fail at once
+    # instead of waiting, where a file in WAL mode lets the ingestion's reader and writer threads work
+    # side by side as they do in production.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_firegov.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"

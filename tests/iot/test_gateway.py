@@ -119,13 +119,66 @@ def test_devices_connecting_together_are_read_in_one_query(transactional_db, mon
             return execute(sql, params, many, context)
 
         async def lookups():
-            await running.gateway.writer.db(lambda: connection.execute_wrappers.append(count))
+            await running.gateway.writer.read(lambda: connection.execute_wrappers.append(count))
             addresses = [UITD_ADDRESS, *(d.address for d in others), 4999]  # 4999 is nobody's
             return await asyncio.gather(*(running.gateway.device(a) for a in addresses))
 
         found = asyncio.run_coroutine_threadsafe(lookups(), running.loop).result(10)
         assert [d.pk if d else None for d in found] == [monitored.pk, *(d.pk for d in others), None]
         assert len(queries) == 1
+    finally:
+        running.stop()
+
+
+def test_device_lookups_do_not_wait_for_the_writer(transactional_db, monitored):
+    """Reading devices (250–400 ms for 2,000) must not hold up storing, nor storing the reading."""
+    import threading
+
+    running = RunningGateway().start()
+    release = threading.Event()
+    try:
+        async def lookup_while_the_writer_is_busy():
+            busy = asyncio.ensure_future(running.gateway.writer.db(release.wait, 10))
+            device = await asyncio.wait_for(running.gateway.device(UITD_ADDRESS), 5)
+            writer_still_busy = not busy.done()
+            release.set()
+            await busy
+            return device, writer_still_busy
+
+        device, writer_still_busy = asyncio.run_coroutine_threadsafe(
+            lookup_while_the_writer_is_busy(), running.loop).result(10)
+        assert device.pk == monitored.pk and writer_still_busy
+    finally:
+        release.set()
+        running.stop()
+
+
+def test_aged_entries_are_read_again_in_slices(transactional_db, monitored):
+    others = [Device.objects.create(unit=monitored.unit, kind="uitd", name=f"{i}号", code=f"UITD-{i}",
+                                    address=6000 + i) for i in range(25)]
+    running = RunningGateway(device_cache_s=0.3).start()
+    cache = running.gateway.devices
+    cache.REFRESH_MAX = 10
+    try:
+        sizes = []
+
+        def load(keys, real=cache.load):
+            sizes.append(len(keys))
+            return real(keys)
+
+        cache.load = load
+        addresses = [d.address for d in others]
+
+        async def lookups():
+            return await asyncio.gather(*(running.gateway.device(a) for a in addresses))
+
+        asyncio.run_coroutine_threadsafe(lookups(), running.loop).result(10)
+        assert sizes == [25]  # waited for: one query
+        time.sleep(0.35)
+        found = asyncio.run_coroutine_threadsafe(lookups(), running.loop).result(10)  # aged: served, read again
+        assert [d.pk for d in found] == [d.pk for d in others]
+        wait_for(lambda: sum(sizes) == 50)
+        assert sizes[1:] == [10, 10, 5]
     finally:
         running.stop()
 
