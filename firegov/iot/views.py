@@ -4,13 +4,18 @@ The console receives alarm changes as server-sent events (``/monitoring/stream/`
 message names alarm ids, which are read again through the user's scope and sent as rendered rows.
 Every few seconds the stream also catches up from ``Alarm.changed_at`` (messages from processes the
 bus does not reach, or lost ones), and the idle line keeps proxies from closing it.
+
+Every message carries as its id the moment up to which the stream had read the database (milliseconds
+since 1970). A console that reconnects sends it back (``Last-Event-ID``, or ``?since=`` when the page
+opens a new stream itself) and is caught up at once from that moment, so nothing changed while it
+was away is missed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from asgiref.sync import sync_to_async
 from django.contrib import messages
@@ -34,6 +39,7 @@ from firegov.iot.models import Alarm, AlarmType, Device, Event, UnitMonitoringDa
 
 CATCH_UP_S = 3.0
 CATCH_UP_WINDOW = timedelta(seconds=15)
+RESUME_MAX = timedelta(hours=24)  # a console away longer than this starts afresh (and reloads its list)
 CONSOLE_ROWS = 200
 SEVERITY_ORDER = Case(When(type=AlarmType.FIRE, then=Value(0)), When(severity="critical", then=Value(1)),
                       When(severity="major", then=Value(2)), When(severity="minor", then=Value(3)),
@@ -91,14 +97,30 @@ def _still_allowed(user_id: int) -> bool:
     return user is not None and can(user, "view", "iot.alarm")
 
 
+def _resumed_at(request):
+    """The moment a reconnecting console had been caught up to (its last event id), if believable."""
+    value = request.headers.get("Last-Event-ID") or request.GET.get("since") or ""
+    if not value.isdigit() or len(value) > 15:
+        return None
+    moment = datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+    now = timezone.now()
+    return moment if now - RESUME_MAX <= moment <= now else None
+
+
+def _event_id(moment) -> int:
+    return int(moment.timestamp() * 1000)
+
+
 async def stream(request):
-    """Server-sent events: ``event: alarm`` with a JSON row for every alarm that changes."""
+    """Server-sent events: ``event: alarm`` with a JSON row for every alarm that changes, ``event:
+    sync`` when idle; each with the moment the stream is caught up to as its id."""
     user = await request.auser()
     if not user.is_authenticated or not can(user, "view", "iot.alarm"):
         return HttpResponse(status=403)
     language = translation.get_language()
     rows = sync_to_async(_rows)
     still_allowed = sync_to_async(_still_allowed)
+    resumed = _resumed_at(request)
 
     async def events():
         sent: dict[int, str] = {}
@@ -106,8 +128,11 @@ async def stream(request):
         waiting = asyncio.ensure_future(subscription.__anext__())
         loop = asyncio.get_running_loop()
         # Catch up on a fixed beat whatever the bus carries, from a cursor that trails the last
-        # catch-up by a margin (a change is stamped when received, before its commit).
-        cursor, last_catch_up = timezone.now() - CATCH_UP_WINDOW, loop.time()
+        # catch-up by a margin (a change is stamped when received, before its commit). A console
+        # coming back is caught up at once from where it was.
+        synced = resumed or timezone.now()
+        cursor = synced - CATCH_UP_WINDOW
+        last_catch_up = loop.time() - (CATCH_UP_S if resumed else 0.0)
         try:
             yield "retry: 2000\n\n"
             while True:
@@ -123,12 +148,13 @@ async def stream(request):
                     started = timezone.now()
                     batch = await rows(user, since=cursor, language=language)
                     batch = [r for r in batch if sent.get(r["id"]) != r["changed_at"]]
-                    cursor, last_catch_up = started - CATCH_UP_WINDOW, loop.time()
+                    synced, cursor, last_catch_up = started, started - CATCH_UP_WINDOW, loop.time()
                     if not batch:
-                        yield ": idle\n\n"
+                        yield f"event: sync\nid: {_event_id(synced)}\ndata: idle\n\n"
                 for row in batch:
                     sent[row["id"]] = row["changed_at"]
-                    yield f"event: alarm\nid: {row['id']}\ndata: {json.dumps(row, ensure_ascii=False)}\n\n"
+                    yield (f"event: alarm\nid: {_event_id(synced)}\n"
+                           f"data: {json.dumps(row, ensure_ascii=False)}\n\n")
                 if len(sent) > 5000:
                     sent.clear()
         finally:

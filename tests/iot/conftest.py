@@ -85,18 +85,10 @@ def read_frames(sock: socket.socket, count: int, timeout: float = 10.0) -> list:
 
 
 def wait_for(predicate, timeout: float = 10.0) -> bool:
-    """Poll ``predicate`` (a database read) until true. The test database on SQLite is a shared
-    in-memory one whose table locks do not wait: a read while the gateway's writer commits fails at
-    once with "table is locked" instead of waiting, so such a read is simply tried again."""
-    from django.db import OperationalError
-
+    """Poll ``predicate`` (a database read) until true."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return True
-        except OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
+        if predicate():
+            return True
         time.sleep(0.05)
     return False

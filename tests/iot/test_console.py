@@ -152,6 +152,56 @@ def test_the_stream_catches_up_with_changes_the_bus_did_not_carry(city):
     assert Device.objects.get(pk=device.pk).online is False
 
 
+async def _read_blocks(response, predicate, timeout=10.0):
+    """The stream's messages (as {field: value}) until one satisfies ``predicate``."""
+    blocks = []
+    iterator = response.streaming_content.__aiter__()
+    buffer = ""
+    try:
+        while not blocks or not predicate(blocks[-1]):
+            chunk = await asyncio.wait_for(iterator.__anext__(), timeout)
+            buffer += chunk.decode() if isinstance(chunk, bytes) else chunk
+            while "\n\n" in buffer:
+                block, buffer = buffer.split("\n\n", 1)
+                blocks.append(dict(line.split(": ", 1) for line in block.splitlines() if ": " in line))
+    finally:
+        await iterator.aclose()
+    return blocks
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_console_that_comes_back_is_caught_up_from_where_it_was(city):
+    """An alarm changed while the console was away (beyond the catch-up's margin) reaches it on
+    reconnection, at once, because it sends back the id of the last message it had."""
+    device = Device.objects.create(unit=city.xc_hotel, kind="smoke", name="烟感-301", code="NB-301")
+    services.ingest(device, [Reading(kind="status", point="s1", label="三楼", conditions={"fire": True})])
+    away_since = timezone.now() - timezone.timedelta(minutes=5)
+    Alarm.objects.filter(device=device).update(changed_at=away_since + timezone.timedelta(minutes=1))
+    live.reset()
+
+    async def scenario(data=None, last_id=None):
+        client = AsyncClient()
+        await sync_to_async(client.force_login)(city.xuecheng)
+        response = await client.get("/monitoring/stream/", data, headers={"Last-Event-ID": last_id} if last_id else None)
+        started = asyncio.get_running_loop().time()
+        blocks = await _read_blocks(response, lambda b: b.get("event") in ("alarm", "sync"))
+        return blocks[-1], asyncio.get_running_loop().time() - started
+
+    since = str(int(away_since.timestamp() * 1000))
+    for given in ({"last_id": since}, {"data": {"since": since}}):
+        message, seconds = asyncio.run(scenario(**given))
+        assert message["event"] == "alarm" and json.loads(message["data"])["unit"] == "薛城宾馆"
+        assert seconds < 2.0  # not on the next beat: at once
+        assert int(message["id"]) >= int(since)
+    # Without it (or with an id that is not believable) only the last few seconds are caught up, and
+    # the idle message gives the console an id to come back with.
+    future = str(int((timezone.now() + timezone.timedelta(hours=1)).timestamp() * 1000))
+    for given in ({}, {"last_id": "garbage"}, {"last_id": future}):
+        message, _seconds = asyncio.run(scenario(**given))
+        assert message["event"] == "sync"
+        assert abs(int(message["id"]) - timezone.now().timestamp() * 1000) < 10_000
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_stream_refuses_who_may_not_see_alarms(city):
     async def scenario():

@@ -104,11 +104,19 @@
     if (map && row.dataset.lat) map.setView([parseFloat(row.dataset.lat), parseFloat(row.dataset.lng)], 16);
   });
 
+  // The browser reconnects by itself and sends the last event id back. When the server answered with
+  // an error the browser gives up: open a new stream, telling it where this one had got to.
+  var lastId = '';
   function connect() {
-    var source = new EventSource(table.dataset.stream);
+    var url = table.dataset.stream + (lastId ? '?since=' + encodeURIComponent(lastId) : '');
+    var source = new EventSource(url);
     source.onopen = function () { live.textContent = live.dataset.on; live.className = 'tag blue'; };
-    source.onerror = function () { live.textContent = live.dataset.off; live.className = 'tag grey'; };
-    source.addEventListener('alarm', function (event) { place(JSON.parse(event.data)); });
+    source.onerror = function () {
+      live.textContent = live.dataset.off; live.className = 'tag grey';
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 5000);
+    };
+    source.addEventListener('alarm', function (event) { lastId = event.lastEventId; place(JSON.parse(event.data)); });
+    source.addEventListener('sync', function (event) { lastId = event.lastEventId; });
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', setupMap);
