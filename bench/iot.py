@@ -40,6 +40,7 @@ import argparse
 import asyncio
 import cProfile
 import io
+import json
 import os
 import platform
 import pstats
@@ -374,8 +375,8 @@ class StreamListener(BusListener):
                 *events, text = text.split("\n\n")
                 for event in events:
                     fields = dict(line.split(": ", 1) for line in event.splitlines() if ": " in line)
-                    if fields.get("event") == "alarm" and fields.get("id", "").isdigit():
-                        self.first.setdefault(int(fields["id"]), now)
+                    if fields.get("event") == "alarm":  # the row's alarm id is in its data
+                        self.first.setdefault(int(json.loads(fields["data"])["id"]), now)
         finally:
             writer.close()
 
