@@ -124,7 +124,8 @@ class HeapKeeper:
     soon as nothing refers to them; only garbage *cycles* among them wait, so every ``collect_s`` the
     frozen heap is given back and collected whole once: one long pause an hour instead of one every
     few seconds. ``stop`` gives the heap and the collector's thresholds back. ``freeze_s`` 0 turns the
-    keeper off.
+    keeper off; one keeper runs per process. (Python 3.14's incremental collector ignores generation
+    2's threshold; there the keeper only freezes.)
     """
 
     NO_FULL_PASS = 1_000_000_000  # generation 2's threshold: young collections between two full passes
@@ -139,6 +140,9 @@ class HeapKeeper:
     def start(self) -> None:
         if self.freeze_s <= 0 or self._task is not None:
             return
+        if gc.get_threshold()[2] == self.NO_FULL_PASS:
+            log.warning("heap: another keeper runs in this process; this one stays off")
+            return
         self._thresholds = gc.get_threshold()
         gc.set_threshold(self._thresholds[0], self._thresholds[1], self.NO_FULL_PASS)
         gc.freeze()  # the code and data loaded at start (Django, the apps) live as long as the process
@@ -150,7 +154,8 @@ class HeapKeeper:
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
         self._task = None
-        gc.set_threshold(*self._thresholds)
+        if gc.get_threshold()[2] == self.NO_FULL_PASS:  # unless somebody else has set them since
+            gc.set_threshold(*self._thresholds)
         gc.unfreeze()
 
     def tick(self, now: float | None = None) -> None:

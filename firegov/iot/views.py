@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 from asgiref.sync import sync_to_async
@@ -39,7 +40,8 @@ from firegov.iot.models import Alarm, AlarmType, Device, Event, UnitMonitoringDa
 
 CATCH_UP_S = 3.0
 CATCH_UP_WINDOW = timedelta(seconds=15)
-RESUME_MAX = timedelta(hours=24)  # a console away longer than this starts afresh (and reloads its list)
+CATCH_UP_ROWS = 500  # rows read at a time; more are read at once in the next round
+RESUME_MAX = timedelta(hours=24)  # a console away longer than this is told to reload its list
 CONSOLE_ROWS = 200
 SEVERITY_ORDER = Case(When(type=AlarmType.FIRE, then=Value(0)), When(severity="critical", then=Value(1)),
                       When(severity="major", then=Value(2)), When(severity="minor", then=Value(3)),
@@ -84,9 +86,9 @@ def _rows(user, ids=None, since=None, language=None) -> list[dict]:
     with translation.override(language):
         alarms = visible_alarms(user)
         if ids is not None:
-            alarms = alarms.filter(pk__in=list(ids)[:500])
+            alarms = alarms.filter(pk__in=list(ids)[:CATCH_UP_ROWS])
         else:
-            alarms = alarms.filter(changed_at__gte=since).order_by("changed_at")[:500]
+            alarms = alarms.filter(changed_at__gte=since).order_by("changed_at", "pk")[:CATCH_UP_ROWS]
         return [_row(user, a) for a in alarms]
 
 
@@ -97,30 +99,40 @@ def _still_allowed(user_id: int) -> bool:
     return user is not None and can(user, "view", "iot.alarm")
 
 
-def _resumed_at(request):
-    """The moment a reconnecting console had been caught up to (its last event id), if believable."""
+def _resumed_at(request) -> tuple[datetime | None, bool]:
+    """The moment a reconnecting console had been caught up to (its last event id), if believable;
+    and whether it was given but is too old to catch up from."""
     value = request.headers.get("Last-Event-ID") or request.GET.get("since") or ""
-    if not value.isdigit() or len(value) > 15:
-        return None
-    moment = datetime.fromtimestamp(int(value) / 1000, tz=UTC)
-    now = timezone.now()
-    return moment if now - RESUME_MAX <= moment <= now else None
+    if not re.fullmatch(r"[0-9]{1,15}", value):
+        return None, False
+    now = _event_id(timezone.now())
+    given = int(value)
+    if given > now:
+        return None, False
+    if given < now - RESUME_MAX.total_seconds() * 1000:
+        return None, True
+    return datetime.fromtimestamp(given / 1000, tz=UTC), False
 
 
-def _event_id(moment) -> int:
+def _event_id(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+def _message(event: str, moment: datetime, data: str) -> str:
+    return f"event: {event}\nid: {_event_id(moment)}\ndata: {data}\n\n"
+
+
 async def stream(request):
-    """Server-sent events: ``event: alarm`` with a JSON row for every alarm that changes, ``event:
-    sync`` when idle; each with the moment the stream is caught up to as its id."""
+    """Server-sent events: ``event: alarm`` with a JSON row for every alarm that changes; ``event:
+    sync`` after every catch-up; ``event: reload`` when the console should read its list again. The id
+    of each is a moment the console has been sent every change before (less the catch-up margin)."""
     user = await request.auser()
     if not user.is_authenticated or not can(user, "view", "iot.alarm"):
         return HttpResponse(status=403)
     language = translation.get_language()
     rows = sync_to_async(_rows)
     still_allowed = sync_to_async(_still_allowed)
-    resumed = _resumed_at(request)
+    resumed, too_old = _resumed_at(request)
 
     async def events():
         sent: dict[int, str] = {}
@@ -135,26 +147,37 @@ async def stream(request):
         last_catch_up = loop.time() - (CATCH_UP_S if resumed else 0.0)
         try:
             yield "retry: 2000\n\n"
+            if too_old:
+                yield _message("reload", synced, "away too long")
             while True:
                 left = max(0.0, CATCH_UP_S - (loop.time() - last_catch_up))
                 done, _pending = await asyncio.wait({waiting}, timeout=left)
                 if waiting in done:
                     ids = set(waiting.result().get("alarms", ()))
                     waiting = asyncio.ensure_future(subscription.__anext__())
-                    batch = await rows(user, ids=ids, language=language)
-                else:
-                    if not await still_allowed(user.pk):  # deactivated or lost the role meanwhile
-                        return
-                    started = timezone.now()
-                    batch = await rows(user, since=cursor, language=language)
-                    batch = [r for r in batch if sent.get(r["id"]) != r["changed_at"]]
+                    for row in await rows(user, ids=ids, language=language):
+                        sent[row["id"]] = row["changed_at"]
+                        yield _message("alarm", synced, json.dumps(row, ensure_ascii=False))
+                    continue
+                if not await still_allowed(user.pk):  # deactivated or lost the role meanwhile
+                    return
+                started = timezone.now()
+                found = await rows(user, since=cursor, language=language)
+                for row in found:
+                    changed = datetime.fromisoformat(row["changed_at"])
+                    if sent.get(row["id"]) != row["changed_at"]:
+                        sent[row["id"]] = row["changed_at"]
+                        # Rows come in the order they changed: a console cut off after this one
+                        # comes back from here.
+                        yield _message("alarm", min(changed, started), json.dumps(row, ensure_ascii=False))
+                if len(found) < CATCH_UP_ROWS:
                     synced, cursor, last_catch_up = started, started - CATCH_UP_WINDOW, loop.time()
-                    if not batch:
-                        yield f"event: sync\nid: {_event_id(synced)}\ndata: idle\n\n"
-                for row in batch:
-                    sent[row["id"]] = row["changed_at"]
-                    yield (f"event: alarm\nid: {_event_id(synced)}\n"
-                           f"data: {json.dumps(row, ensure_ascii=False)}\n\n")
+                    yield _message("sync", synced, "caught up")
+                elif changed > cursor:  # more to come: the next rows at once
+                    cursor, last_catch_up = changed, loop.time() - CATCH_UP_S
+                else:  # more rows changed at one instant than a round reads: the list, read anew
+                    synced, cursor, last_catch_up = started, started - CATCH_UP_WINDOW, loop.time()
+                    yield _message("reload", synced, "too many changes")
                 if len(sent) > 5000:
                     sent.clear()
         finally:

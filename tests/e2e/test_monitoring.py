@@ -38,7 +38,7 @@ class Server:
         from firegov.asgi import application
 
         self.port, self.gateway_port = free_port(), free_port()
-        self.app = WithMonitoring(application, Options(port=self.gateway_port))
+        self.app = WithMonitoring(application, Options(port=self.gateway_port, heap=False))
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, lifespan="on", log_level="warning",
                                 timeout_graceful_shutdown=1)
         self.server = uvicorn.Server(config)

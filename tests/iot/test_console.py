@@ -184,7 +184,7 @@ def test_a_console_that_comes_back_is_caught_up_from_where_it_was(city):
         await sync_to_async(client.force_login)(city.xuecheng)
         response = await client.get("/monitoring/stream/", data, headers={"Last-Event-ID": last_id} if last_id else None)
         started = asyncio.get_running_loop().time()
-        blocks = await _read_blocks(response, lambda b: b.get("event") in ("alarm", "sync"))
+        blocks = await _read_blocks(response, lambda b: b.get("event") in ("alarm", "sync", "reload"))
         return blocks[-1], asyncio.get_running_loop().time() - started
 
     since = str(int(away_since.timestamp() * 1000))
@@ -196,10 +196,47 @@ def test_a_console_that_comes_back_is_caught_up_from_where_it_was(city):
     # Without it (or with an id that is not believable) only the last few seconds are caught up, and
     # the idle message gives the console an id to come back with.
     future = str(int((timezone.now() + timezone.timedelta(hours=1)).timestamp() * 1000))
-    for given in ({}, {"last_id": "garbage"}, {"last_id": future}):
+    for given in ({}, {"last_id": "garbage"}, {"last_id": future}, {"data": {"since": "²"}},
+                  {"last_id": "999999999999999"}):
         message, _seconds = asyncio.run(scenario(**given))
         assert message["event"] == "sync"
         assert abs(int(message["id"]) - timezone.now().timestamp() * 1000) < 10_000
+    # Away for more than a day: told to read its list anew.
+    yesterday = str(int((timezone.now() - timezone.timedelta(hours=25)).timestamp() * 1000))
+    message, _seconds = asyncio.run(scenario(last_id=yesterday))
+    assert message["event"] == "reload"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_catch_up_of_more_rows_than_a_round_reads_sends_them_all(city, monkeypatch):
+    from firegov.iot import views
+
+    monkeypatch.setattr(views, "CATCH_UP_ROWS", 2)
+    device = Device.objects.create(unit=city.xc_hotel, kind="smoke", name="烟感-301", code="NB-301")
+    for i in range(5):
+        services.ingest(device, [Reading(kind="status", point=f"s{i}", conditions={"fault": True})])
+    away_since = timezone.now() - timezone.timedelta(minutes=10)
+    alarms = list(Alarm.objects.filter(device=device).order_by("pk"))
+    for i, alarm in enumerate(alarms):
+        Alarm.objects.filter(pk=alarm.pk).update(changed_at=away_since + timezone.timedelta(minutes=1 + i))
+    live.reset()
+
+    async def scenario():
+        client = AsyncClient()
+        await sync_to_async(client.force_login)(city.xuecheng)
+        response = await client.get("/monitoring/stream/", {"since": str(int(away_since.timestamp() * 1000))})
+        return await _read_blocks(response, lambda b: b.get("event") in ("sync", "reload"))
+
+    blocks = asyncio.run(scenario())
+    rows = [json.loads(b["data"])["id"] for b in blocks if b.get("event") == "alarm"]
+    assert rows == [a.pk for a in alarms] and blocks[-1]["event"] == "sync"
+    ids = [int(b["id"]) for b in blocks if "id" in b]
+    assert ids == sorted(ids)  # a console cut off after any row comes back from that row
+
+    # More rows changed at one instant than a round reads: the console reads its list anew.
+    Alarm.objects.filter(device=device).update(changed_at=away_since + timezone.timedelta(minutes=1))
+    blocks = asyncio.run(scenario())
+    assert blocks[-1]["event"] == "reload"
 
 
 @pytest.mark.django_db(transaction=True)

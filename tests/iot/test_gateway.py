@@ -156,7 +156,7 @@ def test_device_lookups_do_not_wait_for_the_writer(transactional_db, monitored):
 def test_aged_entries_are_read_again_in_slices(transactional_db, monitored):
     others = [Device.objects.create(unit=monitored.unit, kind="uitd", name=f"{i}号", code=f"UITD-{i}",
                                     address=6000 + i) for i in range(25)]
-    running = RunningGateway(device_cache_s=0.3).start()
+    running = RunningGateway(device_cache_s=1.0).start()
     cache = running.gateway.devices
     cache.REFRESH_MAX = 10
     try:
@@ -174,7 +174,7 @@ def test_aged_entries_are_read_again_in_slices(transactional_db, monitored):
 
         asyncio.run_coroutine_threadsafe(lookups(), running.loop).result(10)
         assert sizes == [25]  # waited for: one query
-        time.sleep(0.35)
+        time.sleep(1.1)  # aged (past 1 s), not yet too old (2 s)
         found = asyncio.run_coroutine_threadsafe(lookups(), running.loop).result(10)  # aged: served, read again
         assert [d.pk for d in found] == [d.pk for d in others]
         wait_for(lambda: sum(sizes) == 50)

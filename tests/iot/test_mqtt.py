@@ -40,7 +40,7 @@ class RunningIngest:
         # One client id per test: parallel tests must not take over each other's broker session.
         self.settings = {"MQTT_URL": f"mqtt://{BROKER[0]}:{BROKER[1]}", "MQTT_TOPIC": f"{root}/up/+",
                          "MQTT_CLIENT_ID": f"ingest-{root}"}
-        self.monitoring = Monitoring(Options(tcp=False, mqtt=True, clock=False))
+        self.monitoring = Monitoring(Options(tcp=False, mqtt=True, clock=False, heap=False))
 
     def start(self):
         self.thread.start()

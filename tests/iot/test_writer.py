@@ -226,6 +226,11 @@ def test_heap_keeper_gives_the_heap_back_when_it_stops():
         keeper = HeapKeeper(freeze_s=0.01, collect_s=3600)
         keeper.start()
         assert gc.get_threshold()[2] == HeapKeeper.NO_FULL_PASS  # no full pass of the collector's own
+        second = HeapKeeper(freeze_s=0.01, collect_s=3600)
+        second.start()  # one keeper per process: this one stays off and gives nothing back
+        assert second._task is None
+        await second.stop()
+        assert gc.get_threshold()[2] == HeapKeeper.NO_FULL_PASS
         await asyncio.sleep(0.05)
         frozen = gc.get_freeze_count()
         await keeper.stop()

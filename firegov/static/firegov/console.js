@@ -106,17 +106,23 @@
 
   // The browser reconnects by itself and sends the last event id back. When the server answered with
   // an error the browser gives up: open a new stream, telling it where this one had got to.
-  var lastId = '';
+  // Refused streams (a session that expired) are tried again less and less often, up to every 5 min.
+  var lastId = '', delay = 5000;
   function connect() {
     var url = table.dataset.stream + (lastId ? '?since=' + encodeURIComponent(lastId) : '');
     var source = new EventSource(url);
-    source.onopen = function () { live.textContent = live.dataset.on; live.className = 'tag blue'; };
+    source.onopen = function () { live.textContent = live.dataset.on; live.className = 'tag blue'; delay = 5000; };
     source.onerror = function () {
       live.textContent = live.dataset.off; live.className = 'tag grey';
-      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 5000);
+      if (source.readyState === EventSource.CLOSED) {
+        setTimeout(connect, delay);
+        delay = Math.min(delay * 2, 300000);
+      }
     };
     source.addEventListener('alarm', function (event) { lastId = event.lastEventId; place(JSON.parse(event.data)); });
     source.addEventListener('sync', function (event) { lastId = event.lastEventId; });
+    // Away too long, or too much changed at once: the list is read anew with the page.
+    source.addEventListener('reload', function () { source.close(); location.reload(); });
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', setupMap);
