@@ -42,7 +42,6 @@ import cProfile
 import io
 import json
 import os
-import platform
 import pstats
 import random
 import shutil
@@ -54,7 +53,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -107,39 +105,15 @@ def make_database(keep: bool) -> None:
 
 
 def database_name() -> str:
-    from django.db import connection
+    from bench import listbench  # it imports the models: only once Django is set up
 
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SHOW server_version")
-            return f"PostgreSQL {cursor.fetchone()[0]}"
-        cursor.execute("SELECT sqlite_version()")
-        return f"SQLite {cursor.fetchone()[0]} (WAL)"
-
-
-def git_revision() -> str:
-    try:
-        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "?"
+    return listbench.database_name()
 
 
 def machine_facts(data: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")),
-               platform.processor() or "?")
-    meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
-    mem_kb = next((int(line.split()[1]) for line in meminfo.splitlines() if line.startswith("MemTotal")), 0)
-    import django
+    from bench import listbench
 
-    return [
-        ("date", datetime.now().astimezone().isoformat(timespec="seconds")),
-        ("cpu", f"{cpu}, {os.cpu_count()} cores"), ("ram", f"{mem_kb / 1024 / 1024:.1f} GiB"),
-        ("python", platform.python_version()), ("django", django.get_version()), ("database", database_name()),
-        *data, ("firegov", git_revision()),
-        ("load average", " ".join(f"{x:.2f}" for x in os.getloadavg())),
-    ]
+    return listbench.machine_facts(data)
 
 
 # --------------------------------------------------------------------------- processes
