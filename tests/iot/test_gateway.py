@@ -75,13 +75,19 @@ def test_unknown_device_is_denied(gateway, monitored):
     assert not Event.objects.exists()
 
 
+def confirmed_then_retired(running: RunningGateway, device: Device) -> socket.socket:
+    """A connection whose device was confirmed once (so it is in the cache), then retired in the admin."""
+    sock = running.connect()
+    sock.sendall(upload(1, None))
+    assert read_frames(sock, 1)[0].command == 3
+    Device.objects.filter(pk=device.pk).update(active=False)
+    return sock
+
+
 def test_a_retired_device_is_denied_once_its_cached_entry_is_read_again(transactional_db, monitored):
     running = RunningGateway(device_cache_s=0.3).start()
     try:
-        sock = running.connect()
-        sock.sendall(upload(1, None))
-        assert read_frames(sock, 1)[0].command == 3
-        Device.objects.filter(pk=monitored.pk).update(active=False)
+        sock = confirmed_then_retired(running, monitored)
         time.sleep(0.4)
         sock.sendall(upload(2, None))  # served from the entry while it is read again in the background
         assert read_frames(sock, 1)[0].command == 3
@@ -96,10 +102,7 @@ def test_an_entry_twice_its_age_is_not_served_while_read_again(transactional_db,
     """A device that reports every few hours is judged by a fresh record, not by hours-old one."""
     running = RunningGateway(device_cache_s=0.2).start()
     try:
-        sock = running.connect()
-        sock.sendall(upload(1, None))
-        assert read_frames(sock, 1)[0].command == 3
-        Device.objects.filter(pk=monitored.pk).update(active=False)
+        sock = confirmed_then_retired(running, monitored)
         time.sleep(0.5)
         sock.sendall(upload(2, None))
         assert [(f.command, f.serial) for f in read_frames(sock, 1)] == [(6, 2)]
