@@ -4,6 +4,7 @@ officer sees the tasks it leads or cooperates on and its own reports."""
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -224,6 +225,8 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     def _document(self, kind):
         campaign = self.get_object()
+        if not services.sees_whole(self.request.user, campaign):
+            raise Http404
         try:
             data, name = documents.generate(campaign, kind, Period.parse(self.request.query_params.get("period", "")))
         except ValueError as exc:

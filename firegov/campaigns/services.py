@@ -47,7 +47,7 @@ from firegov.core.attachments import store as store_attachment
 from firegov.core.lifecycle import TransitionError, check
 from firegov.core.models import Agency, AgencyKind, Region, Role, Sector, User
 from firegov.core.roles import can
-from firegov.core.scoping import require_visible, scope, subtree_q
+from firegov.core.scoping import require_visible, scope, subtree_q, user_region_path
 from firegov.core.views import by_child_region
 from firegov.hazards import categories
 from firegov.hazards.models import Hazard, HazardSource, HazardStatus, Severity, overdue_q
@@ -788,6 +788,18 @@ def ranking(campaign: Campaign, on: date | None = None, memo: dict | None = None
                      key=lambda e: (-e["progress"], e["red"]))
     return {"overall": _overall(trees[campaign.pk]), "agencies": agencies, "regions": regions, "trees": trees,
             "leaves": leaves}
+
+
+def sees_whole(user, campaign: Campaign) -> bool:
+    """Whether the user sees the whole campaign: its region lies within the user's jurisdiction and
+    the user is not a department officer (who sees the tasks it takes part in and the hazards of its
+    sector). The dispatch sheet and the bulletin rank every agency and region on every task of the
+    campaign and of its derived lists and count every hazard of its region, so they are for these
+    users only: the issuer's side, not a department nor a county looking at its city's campaign."""
+    if not can(user, "view", "campaigns.campaign") or user.role == Role.DEPARTMENT_OFFICER:
+        return False
+    root = user_region_path(user)
+    return root is not None and campaign.region_path.startswith(root)
 
 
 def visible_tree(user, campaign: Campaign, on: date | None = None) -> list[dict]:

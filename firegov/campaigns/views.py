@@ -50,12 +50,13 @@ def campaign_detail(request, pk):
     context = {"campaign": campaign, "tab": tab, "phases": campaign.phases.all(),
                "derived": scope(request.user, campaign.derived.select_related("region")),
                "may_derive": _may_derive(request.user, campaign),
-               "may_import": services.acts_for(request.user, campaign.issuer_id)}
+               "may_import": services.acts_for(request.user, campaign.issuer_id),
+               "whole": services.sees_whole(request.user, campaign)}
     if tab == "hazards":
         context["hazards"] = services.hazard_summary(request.user, campaign)
     elif tab == "measures":
         context["measures"] = scope(request.user, campaign.measures.select_related("owner", "document"))
-    elif tab == "documents":
+    elif tab == "documents" and context["whole"]:
         today = timezone.localdate()
         context.update(stored=campaign.documents.select_related("file"),
                        last_month=period_of(today, "month").previous().key,
@@ -143,11 +144,19 @@ def public_board(request, pk):
     return render(request, "campaigns/public_board.html", {"campaign": campaign, "board": services.ranking(campaign)})
 
 
+def _whole_campaign(user, pk) -> Campaign:
+    """The campaign, if the user sees all of it (services.sees_whole); 404 otherwise."""
+    campaign = get_object_or_404(scope(user, Campaign.objects.all()), pk=pk)
+    if not services.sees_whole(user, campaign):
+        raise Http404
+    return campaign
+
+
 @login_required
 def campaign_document(request, pk, kind):
     """A dispatch sheet (?period=YYYY-MM) or bulletin (?period=YYYY-Qn), generated for that period."""
     require_can(request.user, "view", "campaigns.campaign")
-    campaign = get_object_or_404(scope(request.user, Campaign.objects.all()), pk=pk)
+    campaign = _whole_campaign(request.user, pk)
     try:
         data, name = documents.generate(campaign, kind, Period.parse(request.GET.get("period", "")))
     except ValueError as exc:
@@ -158,7 +167,7 @@ def campaign_document(request, pk, kind):
 @login_required
 def stored_document(request, pk, document):
     require_can(request.user, "view", "campaigns.campaign")
-    campaign = get_object_or_404(scope(request.user, Campaign.objects.all()), pk=pk)
+    campaign = _whole_campaign(request.user, pk)
     stored = get_object_or_404(campaign.documents.select_related("file"), pk=document)
     return FileResponse(open_stored(stored.file), as_attachment=True, filename=stored.file.original_name,
                         content_type=stored.file.mime_type)
@@ -174,7 +183,8 @@ def _import_file(token: str):
 def plan_export(request, pk):
     require_can(request.user, "view", "campaigns.campaign")
     campaign = get_object_or_404(scope(request.user, Campaign.objects.all()), pk=pk)
-    return office_file(excel.export_plan(campaign), f"{campaign.name}-任务清单.xlsx")
+    tasks = scope(request.user, campaign.tasks.all())  # a department: the tasks it takes part in
+    return office_file(excel.export_plan(campaign, tasks), f"{campaign.name}-任务清单.xlsx")
 
 
 @login_required

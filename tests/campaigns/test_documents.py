@@ -81,3 +81,71 @@ def test_the_monthly_job_runs_through_huey_and_twice_changes_nothing(city, repor
     assert first["documents"] >= 2 and first["report_deadlines"] >= 1  # last month's sheets, both lists
     again = tasks.monthly_documents.call_local()
     assert again["documents"] == 0
+
+
+# --------------------------------------------------------------------------- who gets the documents
+# The dispatch sheet and the bulletin rank every agency and region on every task of the campaign and of
+# the lists derived from it, and count every hazard of its region: they are the issuer's side's (those
+# who see the whole campaign). The plan export lists the tasks the user sees, as the task API does.
+
+
+def _sheet_codes(content, index=0, min_row=2):
+    sheet = load_workbook(io.BytesIO(content)).worksheets[index]
+    return sorted(str(row[0]) for row in sheet.iter_rows(min_row=min_row, values_only=True))
+
+
+def _document_urls(campaign):
+    return [f"/campaigns/{campaign.pk}/dispatch.file?period={YEAR}-10",
+            f"/campaigns/{campaign.pk}/bulletin.file?period={YEAR}-Q3",
+            f"/api/campaigns/{campaign.pk}/dispatch/?period={YEAR}-10",
+            f"/api/campaigns/{campaign.pk}/bulletin/?period={YEAR}-Q3"]
+
+
+def test_the_plan_export_lists_only_the_tasks_the_user_sees(city, reported, api_for, client):
+    campaign, county = reported
+    for user, expected in ((city.jiaoyu, ["1.1"]), (city.zhidui, ["1", "1.1", "1.2", "2"])):
+        visible = sorted(t["code"] for t in api_for(user).get("/api/tasks/", {"campaign": campaign.pk})
+                         .json()["results"])
+        client.force_login(user)
+        response = client.get(f"/campaigns/{campaign.pk}/plan.xlsx")
+        assert response.status_code == 200
+        assert _sheet_codes(response.content) == visible == expected
+
+
+@pytest.mark.parametrize("who", ["jiaoyu", "tengzhou"])
+def test_the_period_documents_are_404_for_who_sees_part_of_the_campaign(city, reported, api_for, client, who):
+    """A city department (its own tasks, its own sector) and a county looking at its city's campaign
+    (it cannot see 薛城区's derived list nor its hazards) get 404, on the pages and in the API."""
+    campaign, county = reported
+    user = getattr(city, who)
+    assert api_for(user).get(f"/api/campaigns/{campaign.pk}/").status_code == 200  # the campaign is visible
+    services.store_periodic_documents(date(YEAR, 10, 1))
+    stored = CampaignDocument.objects.filter(campaign=campaign)
+    assert stored.count() == 2
+    client.force_login(user)
+    api = api_for(user)
+    for url in _document_urls(campaign):
+        answer = (api if url.startswith("/api/") else client).get(url)
+        assert answer.status_code == 404, url
+    for document in stored:
+        assert client.get(f"/campaigns/{campaign.pk}/documents/{document.pk}/").status_code == 404
+    page = client.get(f"/campaigns/{campaign.pk}/", {"tab": "documents"}).content.decode()
+    assert "dispatch.file" not in page and "bulletin.file" not in page and "/documents/" not in page
+    assert "?tab=documents" not in client.get(f"/campaigns/{campaign.pk}/").content.decode()
+
+
+def test_the_county_gets_the_documents_of_its_own_list_and_the_issuer_of_the_city_list(city, reported, api_for,
+                                                                                       client):
+    campaign, county = reported
+    for user, which in ((city.xc_supervisor, county), (city.zhidui, campaign), (city.admin, campaign)):
+        client.force_login(user)
+        for url in _document_urls(which):
+            answer = (api_for(user) if url.startswith("/api/") else client).get(url)
+            assert answer.status_code == 200, (user.username, url)
+        assert "dispatch.file" in client.get(f"/campaigns/{which.pk}/", {"tab": "documents"}).content.decode()
+    services.store_periodic_documents(date(YEAR, 10, 1))
+    client.force_login(city.xc_supervisor)
+    mine = CampaignDocument.objects.filter(campaign=county).first()
+    assert client.get(f"/campaigns/{county.pk}/documents/{mine.pk}/").status_code == 200
+    theirs = CampaignDocument.objects.filter(campaign=campaign).first()
+    assert client.get(f"/campaigns/{campaign.pk}/documents/{theirs.pk}/").status_code == 404
