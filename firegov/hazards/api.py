@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status
 from rest_framework.decorators import action
@@ -23,7 +24,14 @@ from firegov.core.pagination import CappedPagination
 from firegov.core.scoping import scope
 from firegov.hazards import reports, services
 from firegov.hazards.filters import LIST_COUNT_CAP, CaseFilter, HazardFilter, ReportFilter
-from firegov.hazards.models import Hazard, HazardEvent, MajorHazardCase, PublicReport, RewardTier
+from firegov.hazards.models import (
+    Hazard,
+    HazardEvent,
+    HazardSource,
+    MajorHazardCase,
+    PublicReport,
+    RewardTier,
+)
 from firegov.registry.models import Unit
 
 
@@ -49,6 +57,8 @@ class HazardSerializer(serializers.ModelSerializer):
                   "closed_at", "overdue", "sector"]
         read_only_fields = ["found_by", "found_at", "inspection", "agency", "status", "due_at", "submitted_at",
                             "reinspect_due_at", "interim_measures", "closed_at", "sector", "severity"]
+        extra_kwargs = {"source": {"required": False, "help_text": "on creation: a grid worker's is patrol, a unit "
+                                   "manager's self; the others' inspection (the default) or campaign"}}
 
 
 TransitionSerializer = inline_serializer("HazardTransition", {
@@ -80,8 +90,12 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         unit = data.pop("unit")
         if not scope(self.request.user, Unit.objects.alive().filter(pk=unit.pk)).exists():
             raise ApiValidationError({"unit": ["unknown unit"]})
-        serializer.instance = call(services.report_hazard, self.request.user, unit, data,
-                                   source=self.request.data.get("source") or "inspection",
+        allowed = services.manual_sources(self.request.user)
+        source = data.pop("source", None) or allowed[0]
+        if source not in allowed:
+            raise ApiValidationError({"source": [_("A hazard you record can only have the source %(allowed)s.")
+                                                 % {"allowed": "、".join(str(HazardSource(s).label) for s in allowed)}]})
+        serializer.instance = call(services.report_hazard, self.request.user, unit, data, source=source,
                                    photos=self.request.FILES.getlist("photos"))
 
     @extend_schema(request=TransitionSerializer, responses={200: HazardSerializer})

@@ -116,6 +116,18 @@ def check_gb35181(items) -> list[str]:
     return sorted(set(items), key=items.index)
 
 
+def manual_sources(user) -> tuple[str, ...]:
+    """The sources a hazard recorded by hand may have, the default first: a grid worker's patrol, a
+    unit's self-inspection, for the others an inspection or a campaign's special action. Hazards of
+    fire monitoring and of public reports come only from those pipelines."""
+    role = role_of(user)
+    if role == Role.GRID_WORKER:
+        return (HazardSource.PATROL,)
+    if role == Role.UNIT_MANAGER:
+        return (HazardSource.SELF,)
+    return (HazardSource.INSPECTION, HazardSource.CAMPAIGN)
+
+
 @transaction.atomic
 def report_hazard(user, unit: Unit, data: dict, *, source: str = HazardSource.INSPECTION, inspection=None,
                   photos=(), checklist_item: str = "") -> Hazard:

@@ -168,8 +168,8 @@ def hazard_create(request):
         data["lat"], data["lng"] = data["lat"] or None, data["lng"] or None
         data["gb35181"] = request.POST.getlist("gb35181")
         data["fixable_at_once"] = bool(request.POST.get("fixable_at_once"))
-        source = {"grid_worker": "patrol", "unit_manager": "self"}.get(request.user.role, "inspection")
-        hazard, ok = attempt(request, services.report_hazard, request.user, unit, data, source=source,
+        hazard, ok = attempt(request, services.report_hazard, request.user, unit, data,
+                             source=services.manual_sources(request.user)[0],
                              photos=request.FILES.getlist("photos"))
         if ok:
             messages.success(request, _("The hazard is recorded."))

@@ -328,3 +328,32 @@ def test_who_records_a_hazard_decides_whether_it_needs_confirming(city, school):
     assert new_hazard(city.xc_jiaoyu, school).status == "reported"
     with pytest.raises(PermissionDenied):
         new_hazard(city.jiankong, school)
+
+
+# --------------------------------------------------------------------------- recording through the API
+
+
+@pytest.mark.parametrize("who, given, expected", [
+    ("xuecheng", None, "inspection"), ("xuecheng", "campaign", "campaign"), ("xc_supervisor", None, "inspection"),
+    ("admin", None, "inspection"), ("xc_jiaoyu", None, "inspection"), ("wangge", None, "patrol"),
+    ("wangge", "patrol", "patrol"), ("danwei", None, "self"),
+    # A source is a fact of how the hazard was found, not the caller's choice: fire monitoring and public
+    # reports make their own hazards, and a grid worker's or a unit's finding cannot pose as an inspection.
+    ("xuecheng", "device", None), ("xuecheng", "report", None), ("wangge", "device", None),
+    ("wangge", "inspection", None), ("danwei", "inspection", None), ("danwei", "bogus", None),
+])
+def test_the_api_records_a_hazard_with_the_source_its_finder_may_give(city, api_for, who, given, expected):
+    unit = city.xc_school if who == "xc_jiaoyu" else city.xc_hotel  # a unit of the finder's sector
+    body = {"unit": unit.pk, "category": "blocked_exit", "description": "安全出口堵塞"}
+    if given is not None:
+        body["source"] = given
+    before = Hazard.objects.count()
+    response = api_for(getattr(city, who)).post("/api/hazards/", body, format="json")
+    if expected is None:
+        assert response.status_code == 400 and "source" in response.json()
+        assert Hazard.objects.count() == before
+    else:
+        assert response.status_code == 201, response.content
+        assert Hazard.objects.get(pk=response.json()["id"]).source == expected
+        assert response.json()["status"] == ("confirmed" if who in ("xuecheng", "xc_supervisor", "admin")
+                                             else "reported")
