@@ -240,7 +240,7 @@ def test_a_year_of_history_follows_the_lifecycle_tables(demo_with_history):
     from firegov.inspections.models import Draw, Inspection
 
     statuses = set(Hazard.objects.values_list("status", flat=True))
-    assert {"corrected", "ordered", "closed"} <= statuses
+    assert {"reported", "confirmed", "corrected", "ordered", "closed"} <= statuses
     assert demo["hazards"] == Hazard.objects.count() > UNITS // 2
     for event in HazardEvent.objects.exclude(action="report"):
         step = HAZARD_TRANSITIONS[event.action]

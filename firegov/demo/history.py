@@ -98,16 +98,27 @@ def load_history(rng: random.Random, fake, agencies: dict, units: list[Unit], no
 
     # ------------------------------------------------------------------ inspections and hazards
     categories_by_code = {c.code: c for c in checklists.categories()}
-    for _n in range(int(len(operating) * 0.8)):
+    total = int(len(operating) * 0.8)
+    # The last few inspections fall on the last workdays, alternately a grid patrol and a brigade's
+    # routine inspection, so that the ledger also holds hazards still waiting to be confirmed or ordered.
+    recent_from = total - max(6, total // 50)
+    today = timezone.localtime(now).date()
+    for n in range(total):
         unit = rng.choice(operating)
         brigade = brigade_of[unit.pk]
         if brigade is None:
             continue
         kind = rng.choices([k for k, _w in KIND_WEIGHTS], [w for _k, w in KIND_WEIGHTS])[0]
-        day = (start + timedelta(days=rng.randint(0, 360))).date()
-        while not worktime.is_workday(day):
-            day += timedelta(days=1)
-        done_at = aware_at(day, rng.randint(9, 16))
+        if n >= recent_from:
+            kind = InspectionKind.PATROL if n % 2 else InspectionKind.ROUTINE
+            day = today - timedelta(days=rng.randint(0, 2))
+            while not worktime.is_workday(day):
+                day -= timedelta(days=1)
+        else:
+            day = (start + timedelta(days=rng.randint(0, 360))).date()
+            while not worktime.is_workday(day):
+                day += timedelta(days=1)
+        done_at = min(aware_at(day, rng.randint(9, 16)), now - timedelta(hours=1))
         officers = team[brigade.pk]
         if kind == InspectionKind.PATROL:
             people, finder = [grid] if grid else officers[:1], grid or officers[0]
@@ -129,7 +140,8 @@ def load_history(rng: random.Random, fake, agencies: dict, units: list[Unit], no
             experts="、".join(fake.name() for _i in range(3)) if kind == InspectionKind.EXPERT else "",
         )
         inspection.inspectors.set(people)
-        failed_items = rng.sample(template.items, k=min(len(template.items), rng.choice([0, 1, 2, 2, 3, 3, 4])))
+        found = rng.choice([1, 2, 2, 3] if n >= recent_from else [0, 1, 2, 2, 3, 3, 4])
+        failed_items = rng.sample(template.items, k=min(len(template.items), found))
         failed_codes = {i.code for i in failed_items}
         InspectionAnswer.objects.bulk_create([
             InspectionAnswer(inspection=inspection, position=p, item=i.code, text=i.zh[:300],
