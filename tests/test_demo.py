@@ -10,6 +10,7 @@ from auditlog.models import LogEntry
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.test import RequestFactory
+from django.utils import timezone
 from faker import Faker
 from stdnum.cn import uscc
 
@@ -232,6 +233,33 @@ def test_loaddemo_command(db):
     assert Unit.objects.count() == 30
 
 
+def _nothing_after(now):
+    """No inspection, hazard, timeline event or document of the history is dated after ``now``."""
+    from firegov.hazards.models import Hazard, HazardDocument, HazardEvent
+    from firegov.inspections.models import Inspection
+
+    assert not HazardEvent.objects.filter(at__gt=now).exists()
+    assert not HazardDocument.objects.filter(issued_at__gt=now).exists()
+    assert not Hazard.objects.filter(found_at__gt=now).exists()
+    assert not Inspection.objects.filter(completed_at__gt=now).exists()
+
+
+@pytest.mark.parametrize("moment", ["2026-10-05T10:00:00+08:00", "2026-02-20T09:30:00+08:00",
+                                    "2026-04-07T09:30:00+08:00", "2026-11-28T23:00:00+08:00"])
+def test_the_history_ends_now_even_in_a_holiday(db, moment, monkeypatch):
+    """National Day, the Spring Festival, the morning after Qingming, a Saturday night: the history
+    still has hazards waiting for confirmation and for their notice, and nothing dated later."""
+    from datetime import datetime
+
+    from firegov.hazards.models import Hazard
+
+    now = datetime.fromisoformat(moment)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: now)
+    load_demo(stdout=io.StringIO(), units=UNITS, seed=SEED)
+    assert {"reported", "confirmed", "ordered", "closed"} <= set(Hazard.objects.values_list("status", flat=True))
+    _nothing_after(now)
+
+
 def test_a_year_of_history_follows_the_lifecycle_tables(demo_with_history):
     demo = demo_with_history
     from firegov.hazards.lifecycle import CASE_TRANSITIONS, HAZARD_TRANSITIONS
@@ -241,6 +269,7 @@ def test_a_year_of_history_follows_the_lifecycle_tables(demo_with_history):
 
     statuses = set(Hazard.objects.values_list("status", flat=True))
     assert {"reported", "confirmed", "corrected", "ordered", "closed"} <= statuses
+    _nothing_after(timezone.now())
     assert demo["hazards"] == Hazard.objects.count() > UNITS // 2
     for event in HazardEvent.objects.exclude(action="report"):
         step = HAZARD_TRANSITIONS[event.action]

@@ -102,23 +102,22 @@ def load_history(rng: random.Random, fake, agencies: dict, units: list[Unit], no
     # The last few inspections fall on the last workdays, alternately a grid patrol and a brigade's
     # routine inspection, so that the ledger also holds hazards still waiting to be confirmed or ordered.
     recent_from = total - max(6, total // 50)
-    today = timezone.localtime(now).date()
     for n in range(total):
         unit = rng.choice(operating)
         brigade = brigade_of[unit.pk]
         if brigade is None:
             continue
         kind = rng.choices([k for k, _w in KIND_WEIGHTS], [w for _k, w in KIND_WEIGHTS])[0]
-        if n >= recent_from:
+        fresh = n >= recent_from
+        if fresh:  # within the last two days, whatever the calendar (patrols and checks go on at weekends)
             kind = InspectionKind.PATROL if n % 2 else InspectionKind.ROUTINE
-            day = today - timedelta(days=rng.randint(0, 2))
-            while not worktime.is_workday(day):
-                day -= timedelta(days=1)
+            done_at = now - timedelta(minutes=rng.randint(60, 47 * 60))
+            day = timezone.localtime(done_at).date()
         else:
             day = (start + timedelta(days=rng.randint(0, 360))).date()
-            while not worktime.is_workday(day):
-                day += timedelta(days=1)
-        done_at = min(aware_at(day, rng.randint(9, 16)), now - timedelta(hours=1))
+            while not worktime.is_workday(day):  # back, not forward: a long holiday must not reach today
+                day -= timedelta(days=1)
+            done_at = aware_at(day, rng.randint(9, 16))
         officers = team[brigade.pk]
         if kind == InspectionKind.PATROL:
             people, finder = [grid] if grid else officers[:1], grid or officers[0]
@@ -140,7 +139,7 @@ def load_history(rng: random.Random, fake, agencies: dict, units: list[Unit], no
             experts="、".join(fake.name() for _i in range(3)) if kind == InspectionKind.EXPERT else "",
         )
         inspection.inspectors.set(people)
-        found = rng.choice([1, 2, 2, 3] if n >= recent_from else [0, 1, 2, 2, 3, 3, 4])
+        found = rng.choice([1, 2, 2, 3] if fresh else [0, 1, 2, 2, 3, 3, 4])
         failed_items = rng.sample(template.items, k=min(len(template.items), found))
         failed_codes = {i.code for i in failed_items}
         InspectionAnswer.objects.bulk_create([
@@ -154,7 +153,7 @@ def load_history(rng: random.Random, fake, agencies: dict, units: list[Unit], no
         counters["inspections"] += 1
         for item in failed_items:
             _hazard_history(rng, unit, inspection, item, categories_by_code, finder, officers, managers.get(unit.pk),
-                            brigade, done_at, now)
+                            brigade, done_at, now, fresh)
             counters["hazards"] += 1
 
     # ------------------------------------------------------------------ monthly random draws (real service)
@@ -188,8 +187,9 @@ def _event(hazard, action, before, after, actor, at, note="", document=None):
 
 
 def _hazard_history(rng, unit, inspection, item, categories_by_code, finder, officers, manager, brigade, found_at,
-                    now) -> Hazard:
-    """One hazard walked along the lifecycle table up to a state that suits its age."""
+                    now, fresh=False) -> Hazard:
+    """One hazard walked along the lifecycle table up to a state that suits its age; a ``fresh`` one
+    stays as found (reported, or confirmed and waiting for its notice), since no later step has come."""
     category = categories_by_code[item.hazard_category]
     law = inspection.is_law_enforcement
     status = HazardStatus.CONFIRMED if finder.role in lifecycle.FIRE_OFFICERS else HazardStatus.REPORTED
@@ -204,7 +204,7 @@ def _hazard_history(rng, unit, inspection, item, categories_by_code, finder, off
     officer = officers[0]
     moment = found_at
     if status == HazardStatus.REPORTED:
-        if age < 4 and rng.random() < 0.6:
+        if fresh or (age < 4 and rng.random() < 0.6):
             HazardEvent.objects.bulk_create(events)
             return hazard
         if category.typically_fixable_on_spot and rng.random() < 0.5:
@@ -229,7 +229,9 @@ def _hazard_history(rng, unit, inspection, item, categories_by_code, finder, off
         hazard.save()
         HazardEvent.objects.bulk_create(events)
         return hazard
-    if age < 3:
+    ordered_at = max(aware_at(worktime.add_workdays(timezone.localtime(moment).date(), rng.randint(0, 2)), 15),
+                     moment + timedelta(hours=1))
+    if age < 3 or fresh or ordered_at > now:  # the notice has not been served yet
         hazard.status = status
         hazard.save()
         HazardEvent.objects.bulk_create(events)
@@ -237,8 +239,6 @@ def _hazard_history(rng, unit, inspection, item, categories_by_code, finder, off
             deadlines.register(hazard, hazard_services.SERVE_NOTICE, f"{unit.name}：送达责令限期改正通知书",
                                hazard_services.due_after_workdays(found_at, lifecycle.NOTICE_WORKDAYS), "hazard-serve-notice", now=now)
         return hazard
-    ordered_at = max(aware_at(worktime.add_workdays(timezone.localtime(moment).date(), rng.randint(0, 2)), 15),
-                     moment + timedelta(hours=1))
     due = hazard_services.due_after_workdays(ordered_at, rng.choice([10, 15, 20, 30]))
     notice = HazardDocument.objects.create(
         kind=DocumentType.NOTICE, number=numbering.next_number(brigade, DocumentType.NOTICE, ordered_at.year),
@@ -259,7 +259,8 @@ def _hazard_history(rng, unit, inspection, item, categories_by_code, finder, off
     if submit_at > now or (late and rng.random() < 0.5):
         hazard.status = HazardStatus.RECTIFYING
         hazard.interim_measures = "设置警示标识，安排专人值守"
-        events.append(_event(hazard, "start", status, "rectifying", actor, ordered_at + timedelta(days=1)))
+        started_at = min(ordered_at + timedelta(days=1), ordered_at + (now - ordered_at) / 2)
+        events.append(_event(hazard, "start", status, "rectifying", actor, started_at))
         hazard.save()
         HazardEvent.objects.bulk_create(events)
         deadlines.register(hazard, hazard_services.RECTIFY, f"{unit.name}：隐患整改期限", due, "hazard-rectify", now=now)
