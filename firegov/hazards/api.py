@@ -58,7 +58,8 @@ class HazardSerializer(serializers.ModelSerializer):
         read_only_fields = ["found_by", "found_at", "inspection", "agency", "status", "due_at", "submitted_at",
                             "reinspect_due_at", "interim_measures", "closed_at", "sector", "severity"]
         extra_kwargs = {"source": {"required": False, "help_text": "on creation: a grid worker's is patrol, a unit "
-                                   "manager's self; the others' inspection (the default) or campaign"}}
+                                   "manager's self; the others' inspection (the default) or campaign, and "
+                                   "a fire officer's also patrol"}}
 
 
 TransitionSerializer = inline_serializer("HazardTransition", {

@@ -118,13 +118,16 @@ def check_gb35181(items) -> list[str]:
 
 def manual_sources(user) -> tuple[str, ...]:
     """The sources a hazard recorded by hand may have, the default first: a grid worker's patrol, a
-    unit's self-inspection, for the others an inspection or a campaign's special action. Hazards of
-    fire monitoring and of public reports come only from those pipelines."""
+    unit's self-inspection, for the others an inspection or a campaign's special action, and for fire
+    officers, who also patrol (网格巡查), a patrol. Hazards of fire monitoring and of public reports come
+    only from those pipelines."""
     role = role_of(user)
     if role == Role.GRID_WORKER:
         return (HazardSource.PATROL,)
     if role == Role.UNIT_MANAGER:
         return (HazardSource.SELF,)
+    if role in lifecycle.FIRE_OFFICERS:
+        return (HazardSource.INSPECTION, HazardSource.CAMPAIGN, HazardSource.PATROL)
     return (HazardSource.INSPECTION, HazardSource.CAMPAIGN)
 
 

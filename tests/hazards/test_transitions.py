@@ -336,7 +336,8 @@ def test_who_records_a_hazard_decides_whether_it_needs_confirming(city, school):
 @pytest.mark.parametrize("who, given, expected", [
     ("xuecheng", None, "inspection"), ("xuecheng", "campaign", "campaign"), ("xc_supervisor", None, "inspection"),
     ("admin", None, "inspection"), ("xc_jiaoyu", None, "inspection"), ("wangge", None, "patrol"),
-    ("wangge", "patrol", "patrol"), ("danwei", None, "self"),
+    ("wangge", "patrol", "patrol"), ("danwei", None, "self"), ("xuecheng", "patrol", "patrol"),
+    ("xc_jiaoyu", "patrol", None),
     # A source is a fact of how the hazard was found, not the caller's choice: fire monitoring and public
     # reports make their own hazards, and a grid worker's or a unit's finding cannot pose as an inspection.
     ("xuecheng", "device", None), ("xuecheng", "report", None), ("wangge", "device", None),
