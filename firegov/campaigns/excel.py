@@ -40,17 +40,16 @@ def _values(target) -> str:
     return "；".join(f"{step['by']}={step['value']}" for step in target.steps)
 
 
-def export_plan(campaign: Campaign, tasks=None) -> bytes:
-    """The task list in the import template (the first target of each task, if any): the tasks of
-    ``tasks`` (a queryset of the campaign's tasks, e.g. those the user sees), all by default."""
+def export_plan(tasks) -> bytes:
+    """A campaign's task list in the import template (the first target of each task, if any): the
+    tasks of the queryset ``tasks`` (those of the campaign the user sees)."""
     book = Workbook()
     sheet = book.active
     sheet.title = "任务清单"
     sheet.append([header for _key, header, _required in COLUMNS])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    tasks = (campaign.tasks.all() if tasks is None else tasks).select_related("lead")
-    for task in tasks.prefetch_related("cooperating", "targets").order_by("sort_key"):
+    for task in tasks.select_related("lead").prefetch_related("cooperating", "targets").order_by("sort_key"):
         target = next(iter(task.targets.all()), None)
         sheet.append([task.code, task.title, task.lead.name, task.cooperating_names(),
                       task.due_on.isoformat() if task.due_on else "", target.label if target else "",

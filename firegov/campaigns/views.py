@@ -184,7 +184,7 @@ def plan_export(request, pk):
     require_can(request.user, "view", "campaigns.campaign")
     campaign = get_object_or_404(scope(request.user, Campaign.objects.all()), pk=pk)
     tasks = scope(request.user, campaign.tasks.all())  # a department: the tasks it takes part in
-    return office_file(excel.export_plan(campaign, tasks), f"{campaign.name}-任务清单.xlsx")
+    return office_file(excel.export_plan(tasks), f"{campaign.name}-任务清单.xlsx")
 
 
 @login_required

@@ -99,7 +99,7 @@ def load_history(rng: random.Random, fake, agencies: dict, units: list[Unit], no
     # ------------------------------------------------------------------ inspections and hazards
     categories_by_code = {c.code: c for c in checklists.categories()}
     total = int(len(operating) * 0.8)
-    # The last few inspections fall on the last workdays, alternately a grid patrol and a brigade's
+    # The last few inspections fall within the last 48 hours, alternately a grid patrol and a brigade's
     # routine inspection, so that the ledger also holds hazards still waiting to be confirmed or ordered.
     recent_from = total - max(6, total // 50)
     for n in range(total):
