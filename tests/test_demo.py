@@ -283,6 +283,15 @@ def test_a_year_of_history_follows_the_lifecycle_tables(demo_with_history):
             assert event.from_status in CASE_TRANSITIONS[event.action].sources
     assert MajorHazardCase.objects.filter(status="listed").exists()
     assert PublicReport.objects.exists()
+    checked = PublicReport.objects.filter(inspection__isnull=False).select_related("inspection")
+    assert checked.filter(status="valid", hazard__isnull=False).exists()
+    assert checked.filter(status="assigned", inspection__status="planned").exists()
+    for report in checked:
+        assert report.inspection.kind == "complaint" and report.inspection.unit_id == report.unit_id
+        if report.status in ("valid", "invalid"):
+            assert report.submitted_at < report.inspection.completed_at < report.answered_at <= timezone.now()
+            assert (report.status == "valid") == (report.inspection.result == "hazards")
+            assert report.hazard is None or report.hazard.inspection_id == report.inspection_id
     drawn = Draw.objects.filter(state="drawn")
     assert drawn.exists() and all(draws.verify(d)["ok"] for d in drawn)
     assert Inspection.objects.filter(kind="random", published_at__isnull=False).exists()

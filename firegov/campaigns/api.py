@@ -29,7 +29,7 @@ from firegov.campaigns.models import (
 )
 from firegov.core.api import ScopedViewSet, call
 from firegov.core.models import Agency, Region
-from firegov.core.scoping import scope
+from firegov.core.scoping import as_pk, scope
 from firegov.core.views import OFFICE_TYPES, office_file
 from firegov.kernels.periods import Period
 
@@ -259,7 +259,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     def milestone(self, request, pk=None):
         """Mark one of the task's milestones reached (the lead agency or the issuer)."""
         task = self.get_object()
-        milestone = get_object_or_404(task.milestones, pk=request.data.get("milestone") or 0)
+        milestone = get_object_or_404(task.milestones, pk=as_pk(request.data.get("milestone")))
         call(services.complete_milestone, request.user, milestone, request.data.get("on"))
         return Response(TaskSerializer(task).data)
 

@@ -21,7 +21,7 @@ from firegov.campaigns.api import RegionProgressSerializer
 from firegov.campaigns.models import Campaign, ProgressReport, Task
 from firegov.core.attachments import open_stored
 from firegov.core.roles import can
-from firegov.core.scoping import scope
+from firegov.core.scoping import as_pk, scope
 from firegov.core.views import attempt, office_file, paginate, require_can
 from firegov.kernels.periods import Period, period_of
 from firegov.registry.excel import ImportFileError, read_sheet
@@ -112,14 +112,14 @@ def task_detail(request, pk):
         if action == "save":
             _report, ok = attempt(request, services.save_report, request.user, task, request.POST)
         elif action == "milestone":
-            milestone = get_object_or_404(task.milestones, pk=request.POST.get("milestone") or 0)
+            milestone = get_object_or_404(task.milestones, pk=as_pk(request.POST.get("milestone")))
             _milestone, ok = attempt(request, services.complete_milestone, request.user, milestone)
         elif action == "target":
-            target = get_object_or_404(task.targets, pk=request.POST.get("target") or 0)
+            target = get_object_or_404(task.targets, pk=as_pk(request.POST.get("target")))
             _value, ok = attempt(request, services.report_target_value, request.user, target, request.POST,
                                  request.FILES.get("evidence"))
         else:
-            report = get_object_or_404(reports, pk=request.POST.get("report") or 0)
+            report = get_object_or_404(reports, pk=as_pk(request.POST.get("report")))
             _report, ok = attempt(request, services.report_step, request.user, report, action, request.POST)
         if ok:
             return redirect("campaigns:task", pk=task.pk)

@@ -23,8 +23,34 @@ from django.db.models import Q, QuerySet
 from firegov.core.models import Role
 from firegov.core.scopespec import ScopeSpec
 
-__all__ = ["ScopeSpec", "agencies_covering", "can_see", "path_successor", "prefixes", "require_visible", "scope",
+__all__ = ["ScopeSpec", "agencies_covering", "as_pk", "as_pks", "can_see", "path_successor", "prefixes", "require_visible", "scope",
            "spec_for", "subtree_q", "user_region_path"]
+
+
+MAX_PK = 2**63 - 1
+
+
+def as_pk(value) -> int | None:
+    """A primary key sent from outside (query string, form field, JSON), or None when it is not a
+    positive whole number that fits a bigint. Looking None up finds nothing, so a bad reference gets
+    the same 404 or "unknown" answer as a missing one instead of a server error."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.isascii() or not value.isdigit():
+            return None
+        value = int(value)
+    if isinstance(value, int) and 0 < value <= MAX_PK:
+        return value
+    return None
+
+
+def as_pks(values) -> list[int]:
+    """The valid primary keys of a list sent from outside; the others are dropped."""
+    if isinstance(values, (str, int)):
+        values = [values]
+    return [pk for pk in map(as_pk, values or ()) if pk is not None]
 
 
 def path_successor(prefix: str) -> str | None:

@@ -177,7 +177,7 @@ def load_history(rng: random.Random, fake, agencies: dict, units: list[Unit], no
             inspection.answers.update(result=AnswerResult.PASS)
 
     _major_cases(rng, fake, team, brigade_of, now)
-    _public_reports(rng, fake, operating, brigade_of, now)
+    _public_reports(rng, fake, operating, brigade_of, team, now)
     return counters
 
 
@@ -352,8 +352,16 @@ def _major_cases(rng, fake, team, brigade_of, now) -> None:
         case.save()
 
 
-def _public_reports(rng, fake, units, brigade_of, now) -> None:
+def _public_reports(rng, fake, units, brigade_of, team, now) -> None:
+    """Reports of the past year were checked by the complaint inspections of the history (valid when
+    the inspection found hazards, answered with its first one); recent ones are still being checked,
+    half of them with a complaint inspection opened through the real service."""
     from firegov.hazards import reports
+
+    checked = list(Inspection.objects.filter(kind=InspectionKind.COMPLAINT, status=InspectionStatus.COMPLETED,
+                                             completed_at__lt=now - timedelta(days=5))
+                   .select_related("unit__region").order_by("pk"))
+    rng.shuffle(checked)
 
     for code, name, severity, urgent, amount in REWARD_TIERS:
         RewardTier.objects.get_or_create(code=code, defaults={"name": name, "severity": severity, "urgent": urgent,
@@ -364,7 +372,13 @@ def _public_reports(rng, fake, units, brigade_of, now) -> None:
     for n in range(60):
         unit = rng.choice(units)
         category, text = rng.choice(samples)
-        submitted = now - timedelta(days=rng.randint(0, 300), hours=rng.randint(0, 12))
+        submitted = now - timedelta(days=rng.randint(5, 300), hours=rng.randint(0, 12))
+        if n >= 54:  # the last few are still being checked
+            submitted = now - timedelta(hours=rng.randint(2, 70))
+        inspection = checked.pop() if (now - submitted).days > 4 and checked else None
+        if inspection is not None:  # reported the day before the check
+            unit = inspection.unit
+            submitted = inspection.completed_at - timedelta(hours=rng.randint(3, 20))
         report = PublicReport.objects.create(
             tracking_code=reports.new_code(), region=unit.region, place=unit.name, address=unit.address,
             description=text, category=category, contact_name=fake.name() if n % 3 else "",
@@ -377,10 +391,15 @@ def _public_reports(rng, fake, units, brigade_of, now) -> None:
         report.check_due = (submitted + timedelta(hours=24)) if report.urgent else hazard_services.due_after_workdays(submitted, 3)
         if (now - submitted).days > 4:
             valid = rng.random() < 0.7
-            report.status = ReportStatus.VALID if valid else ReportStatus.INVALID
             report.answered_at = submitted + timedelta(hours=rng.randint(3, 40))
-            report.result = ("经核查情况属实，已责令单位限期整改。" if valid else "经现场核查，未发现举报所述问题。")
             report.unit = unit if valid else None
+            if inspection is not None:
+                valid = inspection.result == InspectionResult.HAZARDS
+                report.inspection, report.unit = inspection, unit
+                report.hazard = inspection.hazards.order_by("pk").first()
+                report.answered_at = inspection.completed_at + timedelta(hours=rng.randint(1, 20))
+            report.status = ReportStatus.VALID if valid else ReportStatus.INVALID
+            report.result = ("经核查情况属实，已责令单位限期整改。" if valid else "经现场核查，未发现举报所述问题。")
             if valid and rng.random() < 0.5:
                 report.reward_tier, report.reward_amount = ("urgent", 200) if report.urgent else ("general", 100)
                 if rng.random() < 0.7:
@@ -390,4 +409,7 @@ def _public_reports(rng, fake, units, brigade_of, now) -> None:
         if report.status == ReportStatus.ASSIGNED:
             deadlines.register(report, reports.CHECK, f"举报核查：{report.place}", report.check_due,
                                "report-check-urgent" if report.urgent else "report-check", now=now)
+            officers = team.get(report.agency_id, [])
+            if n % 2 and len(officers) >= 2:
+                reports.open_inspection(officers[0], report, unit, rng.sample(officers, 2))
 

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from firegov.core.api import ScopedViewSet, call
 from firegov.core.models import Agency, Region
 from firegov.core.pagination import CappedPagination
-from firegov.core.scoping import scope
+from firegov.core.scoping import as_pk, as_pks, scope
 from firegov.hazards import reports, services
 from firegov.hazards.filters import LIST_COUNT_CAP, CaseFilter, HazardFilter, ReportFilter
 from firegov.hazards.models import (
@@ -32,6 +32,7 @@ from firegov.hazards.models import (
     PublicReport,
     RewardTier,
 )
+from firegov.inspections.services import officers_for
 from firegov.registry.models import Unit
 
 
@@ -167,7 +168,7 @@ class ReportSerializer(serializers.ModelSerializer):
         model = PublicReport
         fields = ["id", "tracking_code", "region", "place", "address", "description", "category", "contact_name",
                   "contact_phone", "submitted_at", "status", "urgent", "duplicate_of", "agency", "unit",
-                  "check_due", "hazard", "result", "answered_at", "reward_tier", "reward_amount", "reward_paid_at",
+                  "check_due", "inspection", "hazard", "result", "answered_at", "reward_tier", "reward_amount", "reward_paid_at",
                   "reward_reference"]
         read_only_fields = fields
 
@@ -189,19 +190,46 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     def conclude(self, request, pk=None):
         report = self.get_object()
         unit = None
-        if request.data.get("unit"):
-            unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=request.data["unit"])
+        if request.data.get("unit") not in (None, ""):
+            unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=as_pk(request.data["unit"]))
         valid = str(request.data.get("valid", "")).lower() in ("1", "true", "yes")
         report = call(reports.conclude, request.user, report, valid, request.data.get("result", ""), unit,
                       request.data.get("category", ""))
         return Response(ReportSerializer(report).data)
+
+    @extend_schema(request=inline_serializer("ReportInspect", {
+        "unit": serializers.IntegerField(), "inspectors": serializers.ListField(child=serializers.IntegerField())}),
+        responses={200: ReportSerializer})
+    @action(detail=True, methods=["post"])
+    def inspect(self, request, pk=None):
+        """Open the complaint inspection of the reported unit (at least two inspectors)."""
+        report = self.get_object()
+        unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=as_pk(request.data.get("unit")))
+        wanted = request.data.get("inspectors") or []
+        pks = as_pks(wanted) if isinstance(wanted, list) else []
+        if len(pks) != len(wanted) or not isinstance(wanted, list):
+            raise ApiValidationError({"inspectors": ["a list of user ids"]})
+        people = list(officers_for(request.user).filter(pk__in=pks))
+        if len(people) != len(set(pks)):
+            raise ApiValidationError({"inspectors": ["not an inspector in your jurisdiction"]})
+        return Response(ReportSerializer(call(reports.open_inspection, request.user, report, unit, people)).data)
+
+    @extend_schema(request=inline_serializer("ReportDuplicate", {"duplicate_of": serializers.IntegerField()}),
+                   responses={200: ReportSerializer})
+    @action(detail=True, methods=["post"])
+    def duplicate(self, request, pk=None):
+        """Join the report to an earlier report of the same thing."""
+        report = self.get_object()
+        original = scope(request.user, PublicReport.objects.all()).filter(
+            pk=as_pk(request.data.get("duplicate_of"))).first()
+        return Response(ReportSerializer(call(reports.mark_duplicate, request.user, report, original)).data)
 
     @extend_schema(request=inline_serializer("ReportAssign", {"agency": serializers.IntegerField()}),
                    responses={200: ReportSerializer})
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         report = self.get_object()
-        agency = Agency.objects.filter(pk=request.data.get("agency") or 0).first()
+        agency = Agency.objects.filter(pk=as_pk(request.data.get("agency"))).first()
         return Response(ReportSerializer(call(reports.assign, request.user, report, agency)).data)
 
     @extend_schema(request=inline_serializer("ReportAward", {"tier": serializers.CharField()}),

@@ -25,6 +25,7 @@ from firegov.core.scoping import can_see, require_visible
 from firegov.hazards import categories
 from firegov.hazards.lifecycle import REPORT_TRANSITIONS
 from firegov.hazards.models import Hazard, HazardSource, PublicReport, ReportStatus, RewardTier
+from firegov.inspections.models import InspectionKind, InspectionStatus
 from firegov.registry.models import Unit
 
 CHECK = "hazards.report_check"
@@ -35,6 +36,7 @@ MAX_PHOTO_BYTES = 5 * 1024 * 1024
 URGENT_CHECK_HOURS = 24
 CHECK_WORKDAYS = 3
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,18}$")
+OPEN_INSPECTION = (InspectionStatus.PLANNED, InspectionStatus.IN_PROGRESS)
 
 POLICIES = {
     "report-check-urgent": ("紧急举报24小时内核查 / Urgent report: check within 24 hours", [
@@ -52,6 +54,9 @@ def connect() -> None:
     for code, (name, steps) in POLICIES.items():
         deadlines.define_policy(code, name, steps)
     deadlines.register_audience("hazards.publicreport", report_audience)
+    from firegov.inspections.services import inspection_completed
+
+    inspection_completed.connect(check_done, dispatch_uid="hazards.report_check_done")
 
 
 def report_audience(report: PublicReport, audience: str):
@@ -197,6 +202,54 @@ def assign(user, report: PublicReport, agency) -> PublicReport:
 
 
 @transaction.atomic
+def open_inspection(user, report: PublicReport, unit: Unit | None, inspectors=()) -> PublicReport:
+    """Open the complaint inspection (举报投诉核查) of the reported unit: a law-enforcement inspection
+    by at least two inspectors, planned for the check deadline. Completing it marks the check done
+    (``check_done``); the answer to the reporter follows with ``conclude``."""
+    from firegov.inspections.services import create_inspection
+
+    report = _locked(user, report, "inspect")
+    if report.inspection_id and report.inspection.status != InspectionStatus.CANCELLED:
+        raise lc.TransitionError(_("This report already has a complaint inspection."), "inspection_open")
+    if unit is None:
+        raise ValidationError({"unit": _("Choose the registered unit to inspect.")})
+    planned = timezone.localdate(report.check_due) if report.check_due else None
+    inspection = create_inspection(user, unit, InspectionKind.COMPLAINT, inspectors=list(inspectors),
+                                   planned_for=planned)
+    report.unit, report.inspection = unit, inspection
+    report.save()
+    notify.notify(inspection.inspectors.exclude(pk=user.pk), "report.inspection", f"举报核查：{report.place}",
+                  report.description[:200], f"/inspections/{inspection.pk}/")
+    return report
+
+
+def check_done(sender, inspection, **kwargs) -> None:
+    """A completed complaint inspection is the check of its reports: their check deadline is met."""
+    if inspection.kind != InspectionKind.COMPLAINT:
+        return
+    for report in PublicReport.objects.filter(inspection=inspection):
+        deadlines.complete(report, CHECK)
+
+
+@transaction.atomic
+def mark_duplicate(user, report: PublicReport, original: PublicReport | None) -> PublicReport:
+    """A report of something already reported earlier (missed by the automatic place match): it joins
+    the earlier report, whose answer the reporter then sees, and needs no check of its own."""
+    report = _locked(user, report, "duplicate")
+    if original is not None and original.duplicate_of_id:
+        original = original.duplicate_of
+    if (original is None or original.pk == report.pk or original.submitted_at > report.submitted_at
+            or not can_see(user, PublicReport.objects.all(), original.pk)):
+        raise ValidationError({"duplicate_of": _("Choose an earlier report in your jurisdiction.")})
+    if report.inspection_id and report.inspection.status in OPEN_INSPECTION:
+        raise lc.TransitionError(_("Complete or cancel the complaint inspection first."), "inspection_open")
+    report.status, report.duplicate_of = ReportStatus.DUPLICATE, original
+    report.save()
+    deadlines.complete(report, CHECK)
+    return report
+
+
+@transaction.atomic
 def conclude(user, report: PublicReport, valid: bool, result: str, unit: Unit | None = None,
              category: str = "") -> PublicReport:
     """Record the check's outcome and tell the reporter (shown on the tracking page). A valid report
@@ -205,8 +258,18 @@ def conclude(user, report: PublicReport, valid: bool, result: str, unit: Unit | 
     result = (result or "").strip()
     if not result:
         raise ValidationError({"result": _("Write the answer to the reporter.")})
+    inspection = report.inspection
+    if inspection is not None and inspection.status in OPEN_INSPECTION:
+        raise lc.TransitionError(_("Complete or cancel the complaint inspection first."), "inspection_open")
     now = timezone.now()
-    if valid and unit is not None:
+    if inspection is not None and inspection.status == InspectionStatus.COMPLETED:
+        # The complaint inspection decided what the ledger holds: its hazards, preferably one of the
+        # reported category; no second hazard for the same finding.
+        if valid:
+            found = list(inspection.hazards.order_by("pk"))
+            same = [h for h in found if h.category == (category or report.category)]
+            report.hazard = (same or found or [None])[0]
+    elif valid and unit is not None:
         from firegov.hazards.services import report_hazard
 
         report.unit = unit

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from firegov.core.lifecycle import actions_from, role_of
 from firegov.core.models import Agency, AgencyKind, Attachment, Region, RegionLevel
 from firegov.core.roles import can
-from firegov.core.scoping import scope
+from firegov.core.scoping import as_pk, as_pks, scope
 from firegov.core.views import (
     attempt,
     by_child_region,
@@ -44,6 +44,7 @@ from firegov.hazards.models import (
     RewardTier,
     overdue_q,
 )
+from firegov.inspections.services import officers_for
 from firegov.registry.models import Unit
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -162,7 +163,7 @@ def _date(value):
 @login_required
 def hazard_create(request):
     require_can(request.user, "add", "hazards.hazard")
-    unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=request.GET.get("unit") or 0)
+    unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=as_pk(request.GET.get("unit")))
     if request.method == "POST":
         data = {k: request.POST.get(k, "") for k in ("category", "description", "location", "lat", "lng")}
         data["lat"], data["lng"] = data["lat"] or None, data["lng"] or None
@@ -205,10 +206,10 @@ def case_list(request):
 @login_required
 def case_create(request):
     require_can(request.user, "add", "hazards.case")
-    unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=request.GET.get("unit") or 0)
+    unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=as_pk(request.GET.get("unit")))
     open_hazards = scope(request.user, unit.hazards.filter(status__in=OPEN_STATUSES))
     if request.method == "POST":
-        chosen = list(open_hazards.filter(pk__in=request.POST.getlist("hazards")))
+        chosen = list(open_hazards.filter(pk__in=as_pks(request.POST.getlist("hazards"))))
         data = {"items": request.POST.getlist("items"), "direct_items": request.POST.getlist("direct_items"),
                 "exemptions": request.POST.getlist("exemptions"), "place_kinds": request.POST.getlist("place_kinds"),
                 "note": request.POST.get("note", "")}
@@ -262,13 +263,17 @@ def report_list(request):
 @login_required
 def report_detail(request, pk):
     require_can(request.user, "view", "hazards.report")
-    report = get_object_or_404(scope(request.user, PublicReport.objects.select_related("region", "agency")), pk=pk)
+    report = get_object_or_404(scope(request.user, PublicReport.objects.select_related(
+        "region", "agency", "unit", "inspection", "duplicate_of")), pk=pk)
     photos = Attachment.objects.filter(content_type__model="publicreport", object_id=str(report.pk))
     return render(request, "hazards/report_detail.html", {
         "report": report, "photos": photos, "categories": categories.all(),
         "units": scope(request.user, Unit.objects.alive()).filter(region_path__startswith=report.region.path)
         .order_by("name")[:200] if report.status == "assigned" else [],
         "agencies": scope(request.user, Agency.objects.filter(kind__in=[AgencyKind.BRIGADE, AgencyKind.STATION])),
+        "officers": officers_for(request.user) if report.status == "assigned" else [],
+        "inspection_open": bool(report.inspection and report.inspection.status in reports.OPEN_INSPECTION),
+        "may_open_inspection": not report.inspection or report.inspection.status == "cancelled",
         "tiers": RewardTier.objects.all(), "first_valid": reports.first_valid(report)})
 
 
@@ -281,11 +286,19 @@ def report_action(request, pk):
     if act in ("confirm", "reject"):
         unit = None
         if request.POST.get("unit"):
-            unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=request.POST["unit"])
+            unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=as_pk(request.POST["unit"]))
         _r, ok = attempt(request, reports.conclude, request.user, report, act == "confirm",
                          request.POST.get("result", ""), unit, request.POST.get("category", ""))
+    elif act == "inspect":
+        unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=as_pk(request.POST.get("unit")))
+        people = list(officers_for(request.user).filter(pk__in=as_pks(request.POST.getlist("inspectors"))))
+        _r, ok = attempt(request, reports.open_inspection, request.user, report, unit, people)
+    elif act == "duplicate":
+        original = scope(request.user, PublicReport.objects.all()).filter(
+            tracking_code=request.POST.get("duplicate_of", "").strip().upper()).first()
+        _r, ok = attempt(request, reports.mark_duplicate, request.user, report, original)
     elif act == "assign":
-        agency = Agency.objects.filter(pk=request.POST.get("agency") or 0).first()
+        agency = Agency.objects.filter(pk=as_pk(request.POST.get("agency"))).first()
         _r, ok = attempt(request, reports.assign, request.user, report, agency)
     elif act == "award":
         tier = get_object_or_404(RewardTier, code=request.POST.get("tier", ""))

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from firegov.core import deadlines, worktime
 from firegov.core import lifecycle as lc
 from firegov.core.attachments import store as store_attachment
-from firegov.core.models import Attachment, Role, User
-from firegov.core.scoping import can_see, require_visible
+from firegov.core.models import Agency, Attachment, Role, User
+from firegov.core.scoping import can_see, require_visible, scope
 from firegov.inspections.models import (
     LAW_ENFORCEMENT_KINDS,
     MIN_LAW_ENFORCEMENT_INSPECTORS,
@@ -76,6 +76,13 @@ def inspection_audience(inspection: Inspection, audience: str):
     if audience == "supervisor" and inspection.agency_id:
         return User.objects.filter(agency=inspection.agency, role=Role.BRIGADE_SUPERVISOR, is_active=True)
     return User.objects.none()
+
+
+def officers_for(user):
+    """The fire supervision inspectors ``user`` may put on an inspection: active, of an agency in the
+    user's jurisdiction."""
+    return User.objects.filter(is_active=True, role__in=list(LAW_ENFORCEMENT_ROLES),
+                               agency__in=scope(user, Agency.objects.all())).order_by("username")
 
 
 def check_inspectors(kind: str, unit: Unit, inspectors: list[User]) -> None:
