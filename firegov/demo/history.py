@@ -252,6 +252,8 @@ def _hazard_history(rng, unit, inspection, item, categories_by_code, finder, off
         hazard.save()
         HazardEvent.objects.bulk_create(events)
         deadlines.register(hazard, hazard_services.RECTIFY, f"{unit.name}：隐患整改期限", due, "hazard-rectify", now=now)
+        hazard_services.schedule_reinspection(hazard, now)
+        hazard.save(update_fields=["reinspect_due_at"])
         return hazard
     actor = manager or officer
     late = rng.random() < 0.12
@@ -264,9 +266,11 @@ def _hazard_history(rng, unit, inspection, item, categories_by_code, finder, off
         hazard.save()
         HazardEvent.objects.bulk_create(events)
         deadlines.register(hazard, hazard_services.RECTIFY, f"{unit.name}：隐患整改期限", due, "hazard-rectify", now=now)
+        hazard_services.schedule_reinspection(hazard, now)
+        hazard.save(update_fields=["reinspect_due_at"])
         return hazard
     hazard.submitted_at = submit_at
-    hazard.reinspect_due_at = hazard_services.due_after_workdays(max(submit_at, due), lifecycle.REINSPECT_WORKDAYS)
+    hazard.reinspect_due_at = hazard_services.reinspection_due(due, submit_at)
     events.append(_event(hazard, "submit", status, "submitted", actor, submit_at, "已按要求整改完毕"))
     reinspect_at = submit_at + timedelta(days=rng.randint(1, 4))
     if reinspect_at > now:

@@ -84,6 +84,21 @@ def due_after_workdays(start: datetime, workdays: int) -> datetime:
     return end_of_day(worktime.add_workdays(timezone.localtime(start).date(), workdays))
 
 
+def reinspection_due(due_at: datetime | None, submitted_at: datetime | None) -> datetime | None:
+    """复查 is due within 3 working days after the rectification deadline expires or the unit applies,
+    whichever comes first (消防监督检查规定 第二十条): an early application brings it forward, a late
+    one does not push it back."""
+    starts = [t for t in (due_at, submitted_at) if t is not None]
+    return due_after_workdays(min(starts), lifecycle.REINSPECT_WORKDAYS) if starts else None
+
+
+def schedule_reinspection(hazard: Hazard, now: datetime | None = None) -> None:
+    """Set the hazard's re-inspection date and (re)register its deadline with the brigade."""
+    hazard.reinspect_due_at = reinspection_due(hazard.due_at, hazard.submitted_at)
+    deadlines.register(hazard, REINSPECT, f"{hazard.unit.name}：隐患复查", hazard.reinspect_due_at,
+                       "hazard-reinspect", now=now)
+
+
 def responsible_brigade_for_path(region_path: str) -> Agency | None:
     """The brigade whose region is the deepest ancestor of ``region_path``."""
     brigades = agencies_covering(region_path, AgencyKind.BRIGADE)
@@ -262,16 +277,13 @@ def transition(user, hazard: Hazard, action: str, data: dict | None = None, file
             hazard.due_at = _future_due(_need(data, "due", _("Give the new deadline.")), now)
             deadlines.register(hazard, RECTIFY, f"{hazard.unit.name}：隐患整改期限（已延期）", hazard.due_at,
                                "hazard-rectify")
+            schedule_reinspection(hazard)
         if action == "submit":
             if not files and not note:
                 raise ValidationError({"evidence": _("Attach photos or describe what was done.")})
             hazard.submitted_at = now
-            # 复查 within 3 working days of the unit's application (消防监督检查规定 第二十条); a hazard
-            # nobody applies for is re-inspected after its deadline through the rectify deadline.
-            hazard.reinspect_due_at = due_after_workdays(now, lifecycle.REINSPECT_WORKDAYS)
             deadlines.acknowledge(hazard, RECTIFY)
-            deadlines.register(hazard, REINSPECT, f"{hazard.unit.name}：隐患复查", hazard.reinspect_due_at,
-                               "hazard-reinspect")
+            schedule_reinspection(hazard, now)
             notify.notify(_brigade_users(hazard), "hazard.submitted", f"隐患整改已提交，请复查：{hazard.unit.name}",
                           note[:200], f"/hazards/{hazard.pk}/")
         if action in ("correct", "invalidate"):
@@ -330,6 +342,7 @@ def order(user, hazards: list[Hazard], due, note: str = "") -> HazardDocument:
     for hazard in locked:
         before = hazard.status
         hazard.status, hazard.notice, hazard.due_at = HazardStatus.ORDERED, document, due_at
+        schedule_reinspection(hazard, now)
         hazard.save()
         deadlines.complete(hazard, SERVE_NOTICE)
         deadlines.register(hazard, RECTIFY, f"{unit.name}：隐患整改期限", due_at, "hazard-rectify")
@@ -376,9 +389,9 @@ def reinspect(user, hazards: list[Hazard], results: dict[int, bool | None], due=
             hazard.status, hazard.closed_at = HazardStatus.CLOSED, now
             deadlines.complete(hazard, RECTIFY)
         else:
-            hazard.status, hazard.due_at, hazard.submitted_at, hazard.reinspect_due_at = (
-                HazardStatus.RECTIFYING, due_at, None, None)
+            hazard.status, hazard.due_at, hazard.submitted_at = HazardStatus.RECTIFYING, due_at, None
             deadlines.register(hazard, RECTIFY, f"{unit.name}：隐患复查不合格，重新整改", due_at, "hazard-rectify")
+            schedule_reinspection(hazard, now)
         hazard.save()
         _event(hazard, "reinspect", before, hazard.status, user, note, {"passed": results[hazard.pk]},
                document=document)

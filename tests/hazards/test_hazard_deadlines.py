@@ -69,16 +69,40 @@ def test_the_official_2026_national_day_calendar_as_shipped(db):
 # --------------------------------------------------------------------------- re-inspection due dates
 
 
-def test_reinspection_due_three_workdays_after_a_late_submission_on_the_eve_of_national_day(city, school, clock):
+def test_reinspection_due_three_workdays_after_the_deadline_when_nobody_applies(city, school, clock):
+    """消防监督检查规定 Art. 20: 复查 within 3 working days after the rectification deadline expires or
+    the application, whichever comes first. Serving the notice already fixes the first date."""
+    hazard = ordered_hazard(city, school, clock, at(2026, 9, 21, 10), date(2026, 9, 29))
+    # by hand: 09-30 Wed (1), 10-01..10-07 off, 10-08 Thu (2), 10-09 Fri (3)
+    assert hazard.reinspect_due_at == end_of(2026, 10, 9)
+    assert timezone.localtime(hazard.reinspect_due_at).date() == worktime.add_workdays(date(2026, 9, 29), 3)
+    deadline = Deadline.objects.get(purpose=services.REINSPECT, object_id=str(hazard.pk))
+    assert deadline.due_at == end_of(2026, 10, 9) and deadline.state == "open"
+    # nobody applies and nobody re-inspects: the brigade is reminded, then its supervisor told daily
+    assert deadlines.run_due(now=end_of(2026, 10, 9), purposes=[services.REINSPECT]) == 2
+    assert recipients("deadline.remind") == ["xc_dd", "xuecheng"]
+    assert recipients("deadline.escalate") == ["xc_dd"]
+
+
+def test_a_late_application_does_not_push_the_reinspection_back(city, school, clock):
     hazard = ordered_hazard(city, school, clock, at(2026, 9, 21, 10), date(2026, 9, 29))
     clock.set(at(2026, 9, 30, 10))  # Wednesday, the day before National Day; the deadline has passed
     hazard = services.transition(city.danwei, hazard, "submit", {"note": "已整改"})
-    # by hand: 10-01..10-07 off, 10-08 Thu (1), 10-09 Fri (2), 10-10 Sat make-up day (3)
-    assert hazard.reinspect_due_at == end_of(2026, 10, 10)
-    assert timezone.localtime(hazard.reinspect_due_at).date() == worktime.add_workdays(date(2026, 9, 30), 3)
+    # still 3 working days after the deadline (10-09), not after the application (10-10)
+    assert hazard.reinspect_due_at == end_of(2026, 10, 9)
     assert hazard.submitted_at == at(2026, 9, 30, 10)
     deadline = Deadline.objects.get(purpose=services.REINSPECT, object_id=str(hazard.pk))
     assert deadline.due_at == hazard.reinspect_due_at and deadline.state == "open"
+
+
+def test_an_extension_moves_the_reinspection(city, school, clock):
+    hazard = ordered_hazard(city, school, clock, at(2026, 9, 21, 10), date(2026, 9, 29))
+    clock.set(at(2026, 9, 28, 10))
+    hazard = services.transition(city.xc_supervisor, hazard, "extend", {"due": date(2026, 10, 16), "note": "需采购"})
+    # 10-19 Mon (1), 10-20 (2), 10-21 (3)
+    assert hazard.reinspect_due_at == end_of(2026, 10, 21)
+    live = Deadline.objects.get(purpose=services.REINSPECT, object_id=str(hazard.pk), state="open")
+    assert live.due_at == end_of(2026, 10, 21)
 
 
 def test_reinspection_due_three_workdays_after_an_early_application(city, school, clock):
@@ -92,8 +116,8 @@ def test_reinspection_due_three_workdays_after_an_early_application(city, school
 
 
 def test_reinspection_due_across_the_spring_festival(city, school, clock):
-    hazard = ordered_hazard(city, school, clock, at(2026, 2, 2, 10), date(2026, 2, 12))
-    clock.set(at(2026, 2, 13, 16))  # Friday
+    hazard = ordered_hazard(city, school, clock, at(2026, 2, 2, 10), date(2026, 2, 27))
+    clock.set(at(2026, 2, 13, 16))  # Friday, an early application
     hazard = services.transition(city.danwei, hazard, "submit", {"note": "已整改"})
     # by hand: 02-14 Sat make-up day (1), 02-15..02-23 off, 02-24 Tue (2), 02-25 Wed (3)
     assert hazard.reinspect_due_at == end_of(2026, 2, 25)
@@ -101,8 +125,8 @@ def test_reinspection_due_across_the_spring_festival(city, school, clock):
 
 
 def test_reinspection_due_from_a_weekend_submission(city, school, clock):
-    hazard = ordered_hazard(city, school, clock, at(2026, 11, 2, 10), date(2026, 11, 5))
-    clock.set(at(2026, 11, 7, 11))  # Saturday, not a make-up day
+    hazard = ordered_hazard(city, school, clock, at(2026, 11, 2, 10), date(2026, 11, 20))
+    clock.set(at(2026, 11, 7, 11))  # Saturday, not a make-up day; an early application
     hazard = services.transition(city.danwei, hazard, "submit", {"note": "已整改"})
     assert hazard.reinspect_due_at == end_of(2026, 11, 11)  # Mon 9 (1), Tue 10 (2), Wed 11 (3)
 
@@ -175,30 +199,30 @@ def test_an_overdue_hazard_reminds_the_unit_then_escalates_to_the_brigade(city, 
     hazard = ordered_hazard(city, school, clock, at(2026, 9, 21, 10), date(2026, 10, 8))
     deadline = rectify_deadline(hazard)
 
-    assert deadlines.run_due(now=at(2026, 9, 28, 8, 59)) == 0
-    assert deadlines.run_due(now=at(2026, 9, 28, 9)) == 1
+    assert deadlines.run_due(now=at(2026, 9, 28, 8, 59), purposes=[services.RECTIFY]) == 0
+    assert deadlines.run_due(now=at(2026, 9, 28, 9), purposes=[services.RECTIFY]) == 1
     assert recipients("deadline.remind") == ["danwei"]
     reminder = Notification.objects.get(kind="deadline.remind")
     assert reminder.subject.startswith("[提醒] ") and school.name in reminder.subject
     assert "2026-10-08 23:59" in reminder.subject
-    assert deadlines.run_due(now=at(2026, 9, 30, 9)) == 1
+    assert deadlines.run_due(now=at(2026, 9, 30, 9), purposes=[services.RECTIFY]) == 1
     assert recipients("deadline.remind") == ["danwei", "danwei"]
     assert not Notification.objects.filter(kind="deadline.escalate").exists()
 
     # nothing during the holiday, nor on the last day before the deadline passes
-    assert deadlines.run_due(now=at(2026, 10, 5, 12)) == 0
-    assert deadlines.run_due(now=at(2026, 10, 8, 23, 59)) == 0
+    assert deadlines.run_due(now=at(2026, 10, 5, 12), purposes=[services.RECTIFY]) == 0
+    assert deadlines.run_due(now=at(2026, 10, 8, 23, 59), purposes=[services.RECTIFY]) == 0
     # overdue: the brigade (inspector and supervisor) is told, not the unit or the department
-    assert deadlines.run_due(now=end_of(2026, 10, 8)) == 1
+    assert deadlines.run_due(now=end_of(2026, 10, 8), purposes=[services.RECTIFY]) == 1
     assert recipients("deadline.escalate") == ["xc_dd", "xuecheng"]
     escalation = Notification.objects.filter(kind="deadline.escalate").first()
     assert escalation.subject.startswith("[逾期] ")
     # repeated daily while nobody acts
-    assert deadlines.run_due(now=at(2026, 10, 9, 23, 59)) == 0
-    assert deadlines.run_due(now=end_of(2026, 10, 9)) == 1
+    assert deadlines.run_due(now=at(2026, 10, 9, 23, 59), purposes=[services.RECTIFY]) == 0
+    assert deadlines.run_due(now=end_of(2026, 10, 9), purposes=[services.RECTIFY]) == 1
     assert recipients("deadline.escalate") == ["xc_dd", "xc_dd", "xuecheng", "xuecheng"]
     # three working days after the deadline the department is told as well
-    assert deadlines.run_due(now=at(2026, 10, 12, 9)) == 2  # the pending brigade repeat and the department
+    assert deadlines.run_due(now=at(2026, 10, 12, 9), purposes=[services.RECTIFY]) == 2  # the pending brigade repeat and the department
     assert recipients("deadline.escalate", recipient=city.xc_jiaoyu) == ["xc_jiaoyu"]
     events = list(DeadlineEvent.objects.filter(deadline=deadline).order_by("fired_at", "pk")
                   .values_list("action", "audience"))

@@ -161,13 +161,14 @@ def test_actions_that_need_a_note(city, hotel_hazard, action):
 
 def test_submit_needs_photos_or_a_note(city, hotel_hazard):
     hazard = ordered(city, hotel_hazard)
+    planned = hazard.reinspect_due_at  # 3 working days after the deadline, until the unit applies
     with pytest.raises(ValidationError) as refused:
         services.transition(city.danwei, hazard, "submit", {})
     assert "evidence" in refused.value.message_dict
     with pytest.raises(ValidationError):
         services.transition(city.danwei, hazard, "submit", {"note": "  "})
     hazard.refresh_from_db()
-    assert hazard.status == "ordered" and hazard.submitted_at is None and hazard.reinspect_due_at is None
+    assert hazard.status == "ordered" and hazard.submitted_at is None and hazard.reinspect_due_at == planned
 
 
 def test_submit_with_a_photo_only(city, hotel_hazard):
@@ -229,12 +230,16 @@ def test_a_failed_reinspection_needs_a_new_future_deadline(city, hotel_hazard, c
                                  {"passed": False, "due": date(2026, 6, 30), "note": "灭火器仍未更换"})
     assert hazard.status == "rectifying"
     assert hazard.due_at == end_of(2026, 6, 30)
-    assert hazard.submitted_at is None and hazard.reinspect_due_at is None
+    # the next re-inspection: 3 working days after the new deadline (07-01, 07-02, 07-03), or earlier
+    # if the unit applies earlier
+    assert hazard.submitted_at is None and hazard.reinspect_due_at == end_of(2026, 7, 3)
     opinion = HazardDocument.objects.get(kind="reinspection_opinion")
     assert opinion.passed is False and opinion.due_at == end_of(2026, 6, 30)
     assert Deadline.objects.get(purpose=services.RECTIFY, object_id=str(hazard.pk), state="open").due_at == \
         end_of(2026, 6, 30)
-    assert Deadline.objects.get(purpose=services.REINSPECT, object_id=str(hazard.pk)).state == "done"
+    reinspections = Deadline.objects.filter(purpose=services.REINSPECT, object_id=str(hazard.pk)).order_by("pk")
+    assert [(d.state, d.due_at) for d in reinspections] == [("done", end_of(2026, 6, 11)),
+                                                             ("open", end_of(2026, 7, 3))]
 
 
 def test_a_passed_reinspection_needs_no_deadline_and_closes(city, hotel_hazard):
