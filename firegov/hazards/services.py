@@ -430,7 +430,15 @@ def propose_case(user, unit: Unit, hazards: list[Hazard], data: dict) -> MajorHa
         require_visible(user, Hazard.objects.all(), hazard.pk)
         if hazard.unit_id != unit.pk:
             raise ValidationError({"hazards": _("All hazards must belong to the unit.")})
-    judgement = judging.judge_unit(unit, data.get("items") or [], data.get("direct_items") or [],
+    # GB 35181-2017 5.1.2: an element evidenced only by hazards that can be corrected at once does not
+    # count; the kernel lists it as ignored. Elements the officer records without a hazard count.
+    at_once = ({i for h in hazards if h.fixable_at_once for i in h.gb35181}
+               - {i for h in hazards if not h.fixable_at_once for i in h.gb35181})
+
+    def marked(items):
+        return [{"item": i, "correctable_at_once": True} if i in at_once else i for i in items or []]
+
+    judgement = judging.judge_unit(unit, marked(data.get("items")), marked(data.get("direct_items")),
                                    data.get("exemptions") or [], data.get("place_kinds") or None)
     now = timezone.now()
     case = MajorHazardCase.objects.create(

@@ -216,7 +216,7 @@ def case_create(request):
         case, ok = attempt(request, services.propose_case, request.user, unit, chosen, data)
         if ok:
             return redirect("hazards:case-detail", pk=case.pk)
-    preset = {i for h in open_hazards for i in h.gb35181}
+    preset = {i for h in open_hazards if not h.fixable_at_once for i in h.gb35181}  # GB 35181-2017 5.1.2
     return render(request, "hazards/case_form.html", {
         "unit": unit, "hazards": open_hazards, "items": judging.item_choices(), "preset": preset,
         "exemptions": judging.exemption_choices(), "kinds": judging.place_kind_choices(),

@@ -135,6 +135,36 @@ def test_a_proposal_the_kernel_does_not_find_major_is_stored_as_such(city, schoo
     assert case.items == ["7.3.3"]
 
 
+def _evidence(city, unit, items, at_once):
+    return services.report_hazard(city.xuecheng, unit, {
+        "category": "exits_noncompliant", "description": "疏散楼梯被封堵", "gb35181": items,
+        "fixable_at_once": at_once})
+
+
+def test_an_element_evidenced_only_by_a_hazard_corrected_at_once_does_not_count(city, school):
+    """GB 35181-2017 5.1.2: only hazards that cannot be corrected at once are elements."""
+    at_once = _evidence(city, school, ["6.8"], True)
+    case = propose(city, school, hazards=[at_once], direct_items=["6.8"])
+    assert case.judgement["major"] is False
+    assert case.judgement["ignored"] == ["6.8"] and case.direct_items == ["6.8"]
+    lasting = _evidence(city, school, ["6.8"], False)
+    case = propose(city, school, hazards=[at_once, lasting], direct_items=["6.8"])
+    assert case.judgement["major"] is True and case.judgement["ignored"] == []
+
+
+def test_an_element_the_officer_records_without_a_hazard_counts(city, school):
+    at_once = _evidence(city, school, ["7.3.3"], True)
+    case = propose(city, school, hazards=[at_once], direct_items=["6.8"], items=["7.3.3"])
+    assert case.judgement["major"] is True and case.judgement["ignored"] == ["7.3.3"]
+
+
+def test_the_case_form_leaves_elements_of_hazards_corrected_at_once_unticked(city, school, login):
+    _evidence(city, school, ["6.8"], True)
+    _evidence(city, school, ["7.3.3"], False)
+    page = login(city.xuecheng).get(f"/hazards/major/new/?unit={school.pk}").content.decode()
+    assert 'value="7.3.3" checked' in page and 'value="6.8" checked' not in page
+
+
 def test_unknown_gb35181_items_are_refused(city, school):
     with pytest.raises(ValidationError):
         propose(city, school, direct_items=["9.9"])
