@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from firegov.core.models import Sector
+from firegov.core.scoping import scope
 from firegov.hazards import categories
 from firegov.hazards.models import (
     OPEN_STATUSES,
@@ -41,6 +42,8 @@ class HazardFilter(ScopedFilterSet):
     source = django_filters.ChoiceFilter(label=_("Source"), choices=HazardSource.choices, empty_label=_("All"))
     severity = django_filters.ChoiceFilter(label=_("Severity"), choices=Severity.choices, empty_label=_("All"))
     unit = django_filters.NumberFilter(label=_("Unit"), field_name="unit_id")
+    campaign = django_filters.ModelChoiceFilter(label=_("Campaign"), queryset=None, empty_label=_("All"),
+                                                method="in_campaign")
     found_after = django_filters.DateFilter(label=_("Found from"), field_name="found_at", lookup_expr="date__gte")
     found_before = django_filters.DateFilter(label=_("Found until"), field_name="found_at", lookup_expr="date__lte")
     o = django_filters.ChoiceFilter(label=_("Sort by"), method="sort", empty_label=_("Default"), choices=[
@@ -49,7 +52,21 @@ class HazardFilter(ScopedFilterSet):
 
     class Meta:
         model = Hazard
-        fields = ["q", "status", "open", "overdue", "category", "region", "sector", "source", "severity", "unit"]
+        fields = ["q", "status", "open", "overdue", "category", "region", "sector", "source", "severity", "unit",
+                  "campaign"]
+
+    def __init__(self, *args, **kwargs):
+        from firegov.campaigns.models import Campaign
+
+        super().__init__(*args, **kwargs)
+        user = getattr(self.request, "user", None)
+        self.filters["campaign"].queryset = scope(user, Campaign.objects.all()).order_by("-starts_on", "name")
+
+    def in_campaign(self, queryset, name, value):
+        """The campaign's hazard list (隐患清单): its region, period, categories and sources."""
+        from firegov.campaigns.services import campaign_hazards
+
+        return queryset & campaign_hazards(value) if value else queryset
 
     def search(self, queryset, name, value):
         value = value.strip()

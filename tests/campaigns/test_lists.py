@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from openpyxl import load_workbook
 
 from firegov.campaigns.models import Campaign
 from tests.campaigns.conftest import YEAR
 from tests.campaigns.test_targets import _hazard
-from tests.inspections.helpers import local, upload
+from tests.inspections.helpers import hrefs, local, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +34,30 @@ def test_the_hazard_list_counts_what_the_campaign_names(city, plan, api_for):  #
                                                         "ends_on": f"{YEAR}-02-01", "hazard_categories": ["nope"]},
                                     format="json")
     assert bad.status_code == 400 and "hazard_categories" in bad.json()
+
+
+def test_the_hazard_ledger_filters_by_campaign_on_the_page_in_the_api_and_the_export(city, plan, api_for, login):  # noqa: F811
+    campaign, *_ = plan
+    Campaign.objects.filter(pk=campaign.pk).update(hazard_categories=["blocked_exit"])
+    xc = _hazard(city, city.xc_hotel, local(YEAR, 3, 2, 10)).pk
+    inside = {xc, _hazard(city, city.tz_restaurant, local(YEAR, 5, 3, 10), by=city.tengzhou).pk}
+    _hazard(city, city.xc_school, local(YEAR, 3, 6, 10), category="extinguisher_missing")
+    _hazard(city, city.xc_hotel, local(YEAR - 1, 12, 30, 10))
+    listed = api_for(city.zhidui).get(f"/api/hazards/?campaign={campaign.pk}").json()
+    assert {row["id"] for row in listed["results"]} == inside
+    # the county sees only its part of the campaign's list
+    county = api_for(city.xuecheng).get(f"/api/hazards/?campaign={campaign.pk}").json()
+    assert {row["id"] for row in county["results"]} == {xc}
+    client = login(city.zhidui)
+    assert hrefs(client.get(f"/hazards/?campaign={campaign.pk}").content, "/hazards/") == inside
+    sheet = load_workbook(io.BytesIO(client.get(f"/hazards/export.xlsx?campaign={campaign.pk}").content)).active
+    assert sheet.max_row == 1 + len(inside)
+    page = client.get(f"/campaigns/{campaign.pk}/?tab=hazards").content.decode()
+    assert f"/hazards/?campaign={campaign.pk}" in page
+    # a campaign the user cannot see is not a valid choice
+    hidden = Campaign.objects.create(name="滕州专项", issuer=city.tz_brigade, region=city.tz,
+                                     starts_on=campaign.starts_on, ends_on=campaign.ends_on)
+    assert api_for(city.xuecheng).get(f"/api/hazards/?campaign={hidden.pk}").status_code == 400
 
 
 def test_measures_move_from_drafting_to_in_force(city, plan, api_for):  # noqa: F811
