@@ -322,6 +322,8 @@ def _major_cases(rng, fake, team, brigade_of, now) -> None:
         case.participants = [fake.name() for _i in range(5)]
         case.conclusion = "经集体讨论，依据GB 35181-2017判定为重大火灾隐患。"
         case.determined_at = decided
+        case.notice_due = hazard_services.due_after_workdays(decided, lifecycle.MAJOR_NOTICE_WORKDAYS)
+        case.notice_served_at, case.notice_received_by = decided + timedelta(days=1), fake.name()
         case.notice = HazardDocument.objects.create(
             kind=DocumentType.MAJOR_NOTICE, number=numbering.next_number(brigade, DocumentType.MAJOR_NOTICE,
                                                                          decided.year),
@@ -337,6 +339,7 @@ def _major_cases(rng, fake, team, brigade_of, now) -> None:
         case.status = CaseStatus.LISTED
         for action, before, after, at in [("discuss", "proposed", "discussed", decided - timedelta(days=1)),
                                           ("determine", "discussed", "determined", decided),
+                                          ("serve", "determined", "determined", case.notice_served_at),
                                           ("list", "determined", "listed", case.listed_at)]:
             CaseEvent.objects.create(case=case, action=action, from_status=before, to_status=after, actor=leader,
                                      at=at)

@@ -129,7 +129,8 @@ class CaseSerializer(serializers.ModelSerializer):
         model = MajorHazardCase
         fields = ["id", "unit", "hazards", "status", "standard", "place_kinds", "items", "direct_items",
                   "exemptions", "judgement", "proposed_at", "decision_due", "participants", "experts",
-                  "experts_agreeing", "conclusion", "determined_at", "notice_number", "notice_due",
+                  "experts_agreeing", "conclusion", "determined_at", "notice_number", "notice_due", "notice_served_at",
+                  "notice_received_by",
                   "listing_level", "listing_authority", "plan", "funds", "rectify_due", "officials", "listed_at",
                   "rectified_at", "accepted_at", "delisted_at"]
         read_only_fields = [f for f in fields if f not in ("unit", "hazards", "place_kinds", "items",

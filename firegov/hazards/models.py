@@ -257,6 +257,8 @@ class MajorHazardCase(models.Model):
     notice = models.ForeignKey(HazardDocument, verbose_name=_("major hazard notice"), null=True, blank=True,
                                on_delete=models.PROTECT, related_name="+")
     notice_due = models.DateTimeField(_("serve notice by"), null=True, blank=True)
+    notice_served_at = models.DateTimeField(_("notice served at"), null=True, blank=True)
+    notice_received_by = models.CharField(_("notice received by"), max_length=60, blank=True)
     listing_level = models.CharField(_("listing level"), max_length=10, choices=ListingLevel.choices, blank=True)
     listing_authority = models.CharField(_("supervising government"), max_length=120, blank=True)
     plan = models.TextField(_("rectification plan"), blank=True)

@@ -65,6 +65,10 @@ POLICIES = {
         {"offset_workdays": -2, "action": "remind", "audience": "supervisor"},
         {"offset_minutes": 0, "action": "escalate", "audience": "detachment", "repeat_minutes": 24 * 60},
     ]),
+    "major-hazard-notice": ("重大火灾隐患整改通知书送达期限 / Serve the major hazard notice", [
+        {"offset_workdays": -1, "action": "remind", "audience": "supervisor"},
+        {"offset_minutes": 0, "action": "escalate", "audience": "detachment", "repeat_minutes": 24 * 60},
+    ]),
     "major-hazard-rectify": ("挂牌督办整改期限 / Listed major hazard deadline", [
         {"offset_workdays": -10, "action": "remind", "audience": "unit_managers"},
         {"offset_workdays": -3, "action": "remind", "audience": "supervisor"},
@@ -510,6 +514,17 @@ def case_transition(user, case: MajorHazardCase, action: str, data: dict | None 
                 items=[{"hazard": h.pk, "description": h.description} for h in case.hazards.all()],
             )
             case.hazards.update(severity=Severity.MAJOR)
+            deadlines.register(case, CASE_NOTICE, f"{case.unit.name}：送达重大火灾隐患整改通知书", case.notice_due,
+                               "major-hazard-notice")
+        if action == "serve":
+            if case.notice_served_at:
+                raise TransitionError(_("The notice has already been served."), "served")
+            received_by = str(data.get("received_by") or "").strip()
+            if not received_by:
+                raise ValidationError({"received_by": _("Record who received the notice.")})
+            case.notice_received_by = received_by[:60]
+            case.notice_served_at = now
+            deadlines.complete(case, CASE_NOTICE)
         if action == "reject":
             deadlines.complete(case, CASE_DECISION)
             case.conclusion = note

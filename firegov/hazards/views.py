@@ -238,7 +238,7 @@ def case_action(request, pk):
     case = get_object_or_404(scope(request.user, MajorHazardCase.objects.all()), pk=pk)
     data = {k: request.POST.get(k, "") for k in ("note", "conclusion", "participants", "experts",
                                                  "experts_agreeing", "listing_level", "listing_authority", "plan",
-                                                 "funds", "rectify_due", "officials")}
+                                                 "funds", "rectify_due", "officials", "received_by")}
     data["funds"] = data["funds"] or None
     _result, ok = attempt(request, services.case_transition, request.user, case, request.POST.get("action", ""),
                           data)

@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from firegov.core import worktime
+from firegov.core import deadlines, worktime
 from firegov.core.lifecycle import MONITORING, TransitionError
 from firegov.core.models import Deadline, DeadlineState
 from firegov.hazards import services
@@ -27,7 +27,7 @@ CASE_ACTIONS = sorted(CASE_TRANSITIONS)
 # Written out by hand: where each action leads.
 EXPECTED_TARGET = {
     "discuss": "discussed", "expert_review": "expert_reviewed", "determine": "determined", "reject": "rejected",
-    "list": "listed", "progress": "listed", "rectified": "rectified", "accept": "accepted", "reopen": "listed",
+    "serve": "determined", "list": "listed", "progress": "listed", "rectified": "rectified", "accept": "accepted", "reopen": "listed",
     "delist": "delisted",
 }
 
@@ -45,6 +45,7 @@ def case_payload(action):
         "discuss": {"participants": list(PARTICIPANTS), "conclusion": "构成重大火灾隐患"},
         "expert_review": {"experts": list(EXPERTS), "experts_agreeing": 7, "conclusion": "专家一致同意"},
         "determine": {},
+        "serve": {"received_by": "王校长"},
         "reject": {"note": "不构成重大火灾隐患"},
         "list": listing(),
         "progress": {"note": "已完成一半"},
@@ -338,6 +339,38 @@ def test_determination_issues_a_numbered_major_hazard_notice_and_marks_the_hazar
     assert run(city.xc_supervisor, other, "determine").notice.number == "枣薛消重字〔2026〕第0002号"
 
 
+def test_the_major_hazard_notice_is_served_within_3_working_days_or_the_detachment_is_told(city, school, clock,
+                                                                                            api_for, login):
+    from firegov.core.models import Notification
+
+    clock.set(at(2026, 9, 30, 15))
+    case = propose(city, school)
+    case = run(city.xc_supervisor, case, "discuss", participants=PARTICIPANTS, conclusion="构成重大火灾隐患")
+    case = run(city.xc_supervisor, case, "determine")
+    served = Deadline.objects.get(purpose=services.CASE_NOTICE, object_id=str(case.pk))
+    assert served.state == "open" and served.due_at == case.notice_due == end_of(2026, 10, 10)
+    assert "2026-10-10" in login(city.xuecheng).get(f"/hazards/major/{case.pk}/").content.decode()
+    # not served: the brigade head is reminded the working day before, the detachment told after
+    assert deadlines.run_due(now=end_of(2026, 10, 10), purposes=[services.CASE_NOTICE]) == 2
+    assert Notification.objects.filter(kind="deadline.escalate", recipient=city.zhidui).exists()
+    assert Notification.objects.filter(kind="deadline.remind", recipient=city.xc_supervisor).exists()
+    clock.set(at(2026, 10, 12, 9))
+    api = api_for(city.xuecheng)
+    missing = api.post(f"/api/major-hazards/{case.pk}/transition/", {"action": "serve", "received_by": " "},
+                       format="json")
+    assert missing.status_code == 400 and "received_by" in missing.json()
+    done = api.post(f"/api/major-hazards/{case.pk}/transition/", {"action": "serve", "received_by": "王校长"},
+                    format="json")
+    assert done.status_code == 200, done.content
+    assert done.json()["notice_received_by"] == "王校长" and done.json()["status"] == "determined"
+    served.refresh_from_db()
+    assert served.state == DeadlineState.DONE
+    again = api.post(f"/api/major-hazards/{case.pk}/transition/", {"action": "serve", "received_by": "王校长"},
+                     format="json")
+    assert again.status_code == 409 and again.json()["code"] == "served"
+    assert [e.action for e in case.events.order_by("id")][-1] == "serve"
+
+
 def test_determination_needs_a_collective_discussion_even_after_expert_review(city, school):
     """GB 35181-2017 4.2 b): a collective discussion (>= 3 people) is always part of the determination;
     an expert review (4.2 c) is added for complex cases, it does not replace the discussion."""
@@ -478,11 +511,11 @@ def test_progress_rectified_reopen_accept_delist(city, school):
 
 
 def test_an_overdue_listed_case_escalates_to_the_detachment(city, school, clock):
-    from firegov.core import deadlines
     from firegov.core.models import Notification
 
     clock.set(at(2026, 10, 12, 10))
-    case = run(city.xc_supervisor, _determined(city, school), "list", **listing(rectify_due=date(2026, 12, 31)))
+    case = run(city.xc_supervisor, _determined(city, school), "serve", received_by="王校长")
+    case = run(city.xc_supervisor, case, "list", **listing(rectify_due=date(2026, 12, 31)))
     deadlines.run_due(now=at(2026, 12, 31, 23))
     assert not Notification.objects.filter(kind="deadline.escalate", subject__contains=school.name).exists()
     deadlines.run_due(now=at(2027, 1, 4, 10))
