@@ -4,6 +4,7 @@ officer sees the tasks it leads or cooperates on and its own reports."""
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -28,6 +29,7 @@ from firegov.campaigns.models import (
     Task,
 )
 from firegov.core.api import ScopedViewSet, call
+from firegov.core.filters import by_id
 from firegov.core.models import Agency, Region
 from firegov.core.scoping import as_pk, scope
 from firegov.core.views import OFFICE_TYPES, office_file
@@ -238,7 +240,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     queryset = Task.objects.all()
     serializer_class = TaskSerializer
     resource = "campaigns.campaign"
-    filterset_fields = ["campaign", "parent", "lead", "status"]
+    filterset_class = by_id(Task, ["campaign", "parent", "lead", "status"])
 
     def base_queryset(self):
         return Task.objects.select_related("lead").prefetch_related("cooperating", "milestones")
@@ -296,7 +298,7 @@ class ProgressReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
     queryset = ProgressReport.objects.all()
     serializer_class = ProgressReportSerializer
     resource = "campaigns.report"
-    filterset_fields = ["task", "agency", "period", "status"]
+    filterset_class = by_id(ProgressReport, ["task", "agency", "period", "status"])
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def base_queryset(self):
@@ -334,7 +336,7 @@ class TargetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     queryset = Target.objects.all()
     serializer_class = TargetSerializer
     resource = "campaigns.campaign"
-    filterset_fields = ["task"]
+    filterset_class = by_id(Target, ["task"])
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
@@ -398,7 +400,7 @@ class MeasureViewSet(CreatedInCampaign, mixins.ListModelMixin, mixins.RetrieveMo
     queryset = Measure.objects.all()
     serializer_class = MeasureSerializer
     resource = "campaigns.campaign"
-    filterset_fields = ["campaign", "owner", "status", "kind"]
+    filterset_class = by_id(Measure, ["campaign", "owner", "status", "kind"])
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def base_queryset(self):
@@ -437,10 +439,12 @@ class AccountabilityViewSet(CreatedInCampaign, mixins.ListModelMixin, mixins.Ret
     queryset = Accountability.objects.all()
     serializer_class = AccountabilitySerializer
     resource = "campaigns.campaign"
-    filterset_fields = ["campaign", "agency", "kind"]
+    filterset_class = by_id(Accountability, ["campaign", "agency", "kind"])
 
     def base_queryset(self):
-        return Accountability.objects.prefetch_related("tasks")
+        # A record may name tasks the reader does not see (another county's): list only those it sees.
+        return Accountability.objects.prefetch_related(
+            Prefetch("tasks", queryset=scope(self.request.user, Task.objects.all())))
 
     create_service = staticmethod(services.hold_to_account)
 
@@ -449,5 +453,5 @@ class AccountabilityViewSet(CreatedInCampaign, mixins.ListModelMixin, mixins.Ret
         responses={200: AccountabilitySerializer})
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated], url_path="follow-up")
     def follow_up(self, request, pk=None):
-        record = call(services.record_follow_up, request.user, self.get_object(), request.data)
-        return Response(AccountabilitySerializer(record).data)
+        call(services.record_follow_up, request.user, self.get_object(), request.data)
+        return Response(AccountabilitySerializer(self.get_object()).data)

@@ -9,6 +9,7 @@ from datetime import date
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -62,8 +63,8 @@ def campaign_detail(request, pk):
                        last_month=period_of(today, "month").previous().key,
                        last_quarter=period_of(today, "quarter").previous().key)
     elif tab == "accountability":
-        context["records"] = scope(request.user, campaign.accountability.select_related("agency")
-                                   .prefetch_related("tasks"))
+        context["records"] = scope(request.user, campaign.accountability.select_related("agency").prefetch_related(
+            Prefetch("tasks", queryset=scope(request.user, Task.objects.all()))))  # only the tasks it may see
     elif tab == "map":
         on = _day(request.GET.get("on"))
         context.update(on=on, regions=services.region_progress(request.user, campaign, on))

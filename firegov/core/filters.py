@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import django_filters
+import django_filters.rest_framework
+from django.db import models
 
 from firegov.core.models import Agency, AgencyKind, Region, Sector
 
@@ -25,3 +27,22 @@ class AgencyFilter(django_filters.FilterSet):
     class Meta:
         model = Agency
         fields = ["kind", "sector", "q"]
+
+
+class ByIdFilterSet(django_filters.rest_framework.FilterSet):
+    """Relations filter by id as plain numbers. A choice filter answers "not a valid choice" for an
+    id that does not exist but an empty list for one outside the user's jurisdiction, which tells the
+    user that the hidden object exists; here both find nothing."""
+
+    FILTER_DEFAULTS = {
+        **django_filters.rest_framework.FilterSet.FILTER_DEFAULTS,
+        models.ForeignKey: {"filter_class": django_filters.NumberFilter},
+        models.OneToOneField: {"filter_class": django_filters.NumberFilter},
+        models.ManyToManyField: {"filter_class": django_filters.NumberFilter},
+    }
+
+
+def by_id(model_class, fields: list[str]) -> type[ByIdFilterSet]:
+    """A ByIdFilterSet of ``model_class`` over ``fields`` (what ``filterset_fields`` would give)."""
+    meta = type("Meta", (), {"model": model_class, "fields": fields})
+    return type(f"{model_class.__name__}ByIdFilter", (ByIdFilterSet,), {"Meta": meta})

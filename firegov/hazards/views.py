@@ -225,6 +225,7 @@ def case_create(request):
 
 @login_required
 def case_detail(request, pk):
+    require_can(request.user, "view", "hazards.case")
     case = get_object_or_404(scope(request.user, MajorHazardCase.objects.select_related("unit", "notice")), pk=pk)
     role = role_of(request.user)
     return render(request, "hazards/case_detail.html", {
@@ -235,6 +236,7 @@ def case_detail(request, pk):
 @login_required
 @require_POST
 def case_action(request, pk):
+    require_can(request.user, "view", "hazards.case")
     case = get_object_or_404(scope(request.user, MajorHazardCase.objects.all()), pk=pk)
     data = {k: request.POST.get(k, "") for k in ("note", "conclusion", "participants", "experts",
                                                  "experts_agreeing", "listing_level", "listing_authority", "plan",
