@@ -7,6 +7,7 @@ import django_filters.rest_framework
 from django.db import models
 
 from firegov.core.models import Agency, AgencyKind, Region, Sector
+from firegov.core.scoping import as_pk
 
 
 class RegionFilter(django_filters.FilterSet):
@@ -29,6 +30,17 @@ class AgencyFilter(django_filters.FilterSet):
         fields = ["kind", "sector", "q"]
 
 
+class IdFilter(django_filters.CharFilter):
+    """An id from the query string: one that is not a positive whole number (or does not fit a
+    bigint) finds nothing rather than raising or being rounded."""
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        pk = as_pk(value)
+        return qs.none() if pk is None else qs.filter(**{self.field_name: pk})
+
+
 class ByIdFilterSet(django_filters.rest_framework.FilterSet):
     """Relations filter by id as plain numbers. A choice filter answers "not a valid choice" for an
     id that does not exist but an empty list for one outside the user's jurisdiction, which tells the
@@ -36,9 +48,9 @@ class ByIdFilterSet(django_filters.rest_framework.FilterSet):
 
     FILTER_DEFAULTS = {
         **django_filters.rest_framework.FilterSet.FILTER_DEFAULTS,
-        models.ForeignKey: {"filter_class": django_filters.NumberFilter},
-        models.OneToOneField: {"filter_class": django_filters.NumberFilter},
-        models.ManyToManyField: {"filter_class": django_filters.NumberFilter},
+        models.ForeignKey: {"filter_class": IdFilter},
+        models.OneToOneField: {"filter_class": IdFilter},
+        models.ManyToManyField: {"filter_class": IdFilter},
     }
 
 

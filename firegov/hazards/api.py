@@ -208,7 +208,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=as_pk(request.data.get("unit")))
         wanted = request.data.get("inspectors") or []
         pks = as_pks(wanted) if isinstance(wanted, list) else []
-        if len(pks) != len(wanted) or not isinstance(wanted, list):
+        if not isinstance(wanted, list) or len(pks) != len(wanted):
             raise ApiValidationError({"inspectors": ["a list of user ids"]})
         people = list(officers_for(request.user).filter(pk__in=pks))
         if len(people) != len(set(pks)):

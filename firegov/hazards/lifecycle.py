@@ -65,7 +65,7 @@ CASE_TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
        "Record expert review", "专家论证"),
     _t("determine", "discussed expert_reviewed", "determined", FIRE_LEADERS, (),
        "Determine as major hazard", "判定为重大火灾隐患"),
-    _t("serve", "determined", "determined", FIRE_OFFICERS, ("received_by",),
+    _t("serve", "determined listed rectified", None, FIRE_OFFICERS, ("received_by",),
        "Serve the major hazard notice", "送达重大火灾隐患整改通知书"),
     _t("reject", "proposed discussed expert_reviewed", "rejected", FIRE_LEADERS, ("note",),
        "Not a major hazard", "不构成重大火灾隐患"),

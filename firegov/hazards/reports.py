@@ -246,6 +246,9 @@ def mark_duplicate(user, report: PublicReport, original: PublicReport | None) ->
     report.status, report.duplicate_of = ReportStatus.DUPLICATE, original
     report.save()
     deadlines.complete(report, CHECK)
+    for joined in PublicReport.objects.filter(duplicate_of=report):  # no chains: they follow to the original
+        joined.duplicate_of = original
+        joined.save()
     return report
 
 
@@ -269,14 +272,15 @@ def conclude(user, report: PublicReport, valid: bool, result: str, unit: Unit | 
             found = list(inspection.hazards.order_by("pk"))
             same = [h for h in found if h.category == (category or report.category)]
             report.hazard = (same or found or [None])[0]
-    elif valid and unit is not None:
-        from firegov.hazards.services import report_hazard
+    else:
+        report.unit = unit  # the one checked now, not the unit of a cancelled complaint inspection
+        if valid and unit is not None:
+            from firegov.hazards.services import report_hazard
 
-        report.unit = unit
-        report.hazard = report_hazard(user, unit, {
-            "category": category or report.category or "other", "description": report.description,
-            "location": report.address,
-        }, source=HazardSource.REPORT)
+            report.hazard = report_hazard(user, unit, {
+                "category": category or report.category or "other", "description": report.description,
+                "location": report.address,
+            }, source=HazardSource.REPORT)
     report.status = ReportStatus.VALID if valid else ReportStatus.INVALID
     report.result, report.answered_at = result, now
     report.save()

@@ -440,7 +440,16 @@ def propose_case(user, unit: Unit, hazards: list[Hazard], data: dict) -> MajorHa
                - {i for h in hazards if not h.fixable_at_once for i in h.gb35181})
 
     def marked(items):
-        return [{"item": i, "correctable_at_once": True} if i in at_once else i for i in items or []]
+        if not isinstance(items, list):
+            return items or []  # the kernel refuses anything else with a clear error
+        out = []
+        for entry in items:
+            if isinstance(entry, str) and entry in at_once:
+                entry = {"item": entry, "correctable_at_once": True}
+            elif isinstance(entry, dict) and isinstance(entry.get("item"), str) and entry["item"] in at_once:
+                entry = {**entry, "correctable_at_once": True}
+            out.append(entry)
+        return out
 
     judgement = judging.judge_unit(unit, marked(data.get("items")), marked(data.get("direct_items")),
                                    data.get("exemptions") or [], data.get("place_kinds") or None)
@@ -557,10 +566,11 @@ def case_transition(user, case: MajorHazardCase, action: str, data: dict | None 
             deadlines.complete(case, CASE_RECTIFY)
         if action == "delist":
             case.delisted_at = now
-        case.status = step.target
+        case.status = step.target or case.status
         case.full_clean(exclude=["region_path", "sector"])
         case.save()
-        _case_event(case, action, before, user, note)
+        _case_event(case, action, before, user, note,
+                    {"received_by": case.notice_received_by} if action == "serve" else None)
     return case
 
 
@@ -570,7 +580,8 @@ def case_audience(case: MajorHazardCase, audience: str):
     return unit_audience(case.unit, audience)
 
 
-SOURCE_BY_KIND = {"patrol": HazardSource.PATROL, "self": HazardSource.SELF, "campaign": HazardSource.CAMPAIGN}
+SOURCE_BY_KIND = {"patrol": HazardSource.PATROL, "self": HazardSource.SELF, "campaign": HazardSource.CAMPAIGN,
+                  "complaint": HazardSource.REPORT}  # a complaint inspection checks a public report
 
 
 def hazards_from_inspection(sender, inspection, user, failed, extra=(), **kwargs) -> list[Hazard]:

@@ -230,7 +230,9 @@ def case_detail(request, pk):
     role = role_of(request.user)
     return render(request, "hazards/case_detail.html", {
         "case": case, "events": case.events.select_related("actor"), "hazards": case.hazards.all(),
-        "actions": actions_from(lifecycle.CASE_TRANSITIONS, case.status, role), "levels": ListingLevel.choices})
+        "actions": [a for a in actions_from(lifecycle.CASE_TRANSITIONS, case.status, role)
+                    if not (a.action == "serve" and (case.notice_served_at or not case.notice_id))],
+        "levels": ListingLevel.choices})
 
 
 @login_required
@@ -266,7 +268,7 @@ def report_list(request):
 def report_detail(request, pk):
     require_can(request.user, "view", "hazards.report")
     report = get_object_or_404(scope(request.user, PublicReport.objects.select_related(
-        "region", "agency", "unit", "inspection", "duplicate_of")), pk=pk)
+        "region", "agency", "unit", "inspection__unit", "duplicate_of")), pk=pk)
     photos = Attachment.objects.filter(content_type__model="publicreport", object_id=str(report.pk))
     return render(request, "hazards/report_detail.html", {
         "report": report, "photos": photos, "categories": categories.all(),

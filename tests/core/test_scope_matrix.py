@@ -452,7 +452,9 @@ def test_a_case_action_page_is_404_outside_the_jurisdiction(city, more, client, 
             assert _case_state(case) == before, (who, side)
     client.force_login(city.xc_supervisor)
     assert client.post(f"/hazards/major/{cases['xc'].pk}/action/", form).status_code == 302
-    assert MajorHazardCase.objects.get(pk=cases["xc"].pk).status == CASE_TARGET[action]
+    assert MajorHazardCase.objects.get(pk=cases["xc"].pk).status == (CASE_TARGET[action] or state)
+    if action == "serve":
+        assert MajorHazardCase.objects.get(pk=cases["xc"].pk).notice_served_at is not None
 
 
 def test_a_role_without_major_hazard_cases_gets_404_on_every_case_page(city, client, api_for):

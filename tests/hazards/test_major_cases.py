@@ -27,7 +27,7 @@ CASE_ACTIONS = sorted(CASE_TRANSITIONS)
 # Written out by hand: where each action leads.
 EXPECTED_TARGET = {
     "discuss": "discussed", "expert_review": "expert_reviewed", "determine": "determined", "reject": "rejected",
-    "serve": "determined", "list": "listed", "progress": "listed", "rectified": "rectified", "accept": "accepted", "reopen": "listed",
+    "serve": None, "list": "listed", "progress": "listed", "rectified": "rectified", "accept": "accepted", "reopen": "listed",
     "delist": "delisted",
 }
 
@@ -84,7 +84,7 @@ def propose(city, unit, by=None, hazards=None, **data):
 def put_case_in(case, status):
     """Move ``case`` straight into ``status`` with the records that status implies."""
     now = timezone.now()
-    fields = {"status": status}
+    fields = {"status": status, "notice_served_at": None}
     if status in ("discussed", "expert_reviewed", "determined", "rejected", "listed", "rectified", "accepted",
                   "delisted"):
         fields.update(participants=list(PARTICIPANTS), conclusion="构成重大火灾隐患")
@@ -368,7 +368,27 @@ def test_the_major_hazard_notice_is_served_within_3_working_days_or_the_detachme
     again = api.post(f"/api/major-hazards/{case.pk}/transition/", {"action": "serve", "received_by": "王校长"},
                      format="json")
     assert again.status_code == 409 and again.json()["code"] == "served"
-    assert [e.action for e in case.events.order_by("id")][-1] == "serve"
+    event = case.events.order_by("id").last()
+    assert event.action == "serve" and event.data == {"received_by": "王校长"}
+    assert 'value="serve"' not in login(city.xuecheng).get(f"/hazards/major/{case.pk}/").content.decode()
+
+
+def test_a_notice_not_served_before_listing_can_still_be_served(city, school):
+    case = run(city.xc_supervisor, _determined(city, school), "list", **listing())
+    case = run(city.xuecheng, case, "serve", received_by="王校长")
+    assert case.status == "listed" and case.notice_served_at is not None
+    assert Deadline.objects.get(purpose=services.CASE_NOTICE, object_id=str(case.pk)).state == DeadlineState.DONE
+
+
+@pytest.mark.parametrize("items", [[{"item": "6.8"}], [["6.8"]], 5, "6.8"])
+def test_odd_item_shapes_get_a_clear_answer_not_a_server_error(city, school, api_for, items):
+    hazard = _evidence(city, school, ["6.8"], True)
+    response = api_for(city.xuecheng).post("/api/major-hazards/", {
+        "unit": school.pk, "hazards": [hazard.pk], "place_kinds": ["crowded"], "direct_items": items},
+        format="json")
+    assert response.status_code in (201, 400), response.content
+    if response.status_code == 201:  # the object form: still not counted, it is correctable at once
+        assert response.json()["judgement"]["ignored"] == ["6.8"]
 
 
 def test_determination_needs_a_collective_discussion_even_after_expert_review(city, school):
@@ -604,7 +624,7 @@ def test_case_transition_for_every_role_and_state(city, school, action, role):
             assert str(refused.value), state
         else:
             result = run(user, case, action, **case_payload(action))
-            assert result.status == EXPECTED_TARGET[action], state
+            assert result.status == (EXPECTED_TARGET[action] or state), state
             assert case.events.order_by("-id").first().actor == user
             continue
         case.refresh_from_db()
@@ -628,7 +648,7 @@ def test_case_api_for_every_role(city, school, api_for, action, role):
         expected = 403
     assert response.status_code == expected, response.content
     if expected == 200:
-        assert response.json()["status"] == EXPECTED_TARGET[action]
+        assert response.json()["status"] == (EXPECTED_TARGET[action] or source)
     case = put_case_in(propose(city, school), wrong)
     response = api.post(f"/api/major-hazards/{case.pk}/transition/", api_case_payload(action), format="json")
     assert response.status_code == (404 if role == MONITORING else 409), response.content
@@ -661,7 +681,7 @@ def test_explicit_case_role_expectations(city, school, role, action, state, ok):
     case = put_case_in(propose(city, school), state)
     user = user_for(city, role)
     if ok:
-        assert run(user, case, action, **case_payload(action)).status == EXPECTED_TARGET[action]
+        assert run(user, case, action, **case_payload(action)).status == (EXPECTED_TARGET[action] or state)
     else:
         with pytest.raises(PermissionDenied):
             run(user, case, action, **case_payload(action))

@@ -207,6 +207,24 @@ def test_a_duplicate_by_tracking_code_from_the_page(city, login):
     assert later.duplicate_of == first
 
 
+def test_reports_joined_to_a_duplicate_follow_it_to_the_original(city, client):
+    first = submit(city, ip="10.0.0.1")
+    second = submit(city, ip="10.0.0.2", place="别处", address="别的路")
+    third = submit(city, ip="10.0.0.3", place="别处", address="别的路")  # joined to the second automatically
+    assert third.duplicate_of == second
+    reports.mark_duplicate(city.xuecheng, second, first)
+    third.refresh_from_db()
+    assert third.duplicate_of == first
+    reports.conclude(city.xuecheng, first, False, "经核查，出口畅通。")
+    assert "经核查，出口畅通。" in client.get(f"/public/report/track/?code={third.tracking_code}").content.decode()
+
+
+def test_hazards_of_a_complaint_inspection_come_from_a_public_report(city):
+    report = reports.open_inspection(city.xuecheng, submit(city), city.xc_hotel, [city.xuecheng, city.xc_supervisor])
+    finish(city.xuecheng, report.inspection, fail=1)
+    assert set(Hazard.objects.values_list("source", flat=True)) == {"report"}
+
+
 def test_a_report_under_inspection_is_not_marked_duplicate(city):
     first = submit(city, ip="10.0.0.1")
     later = submit(city, ip="10.0.0.2", place="别处", address="别的路")
@@ -288,6 +306,22 @@ def test_rewards_and_payments_are_for_leaders(city, api_for, tiers, who, expecte
 # --------------------------------------------------------------------------- bad references from outside
 
 BAD_IDS = ["abc", "1.5", "-3", "٣", "99999999999999999999999", True, [], {"pk": 1}]
+
+
+@pytest.mark.parametrize("bad", [5, True, 1.5, "1,2", {"a": 1}])
+def test_inspectors_that_are_not_a_list_get_400(city, api_for, bad):
+    report = submit(city)
+    response = api_for(city.xuecheng).post(f"/api/reports/{report.pk}/inspect/",
+                                           {"unit": city.xc_hotel.pk, "inspectors": bad}, format="json")
+    assert response.status_code == 400 and "inspectors" in response.json()
+
+
+@pytest.mark.parametrize("bad", ["99999999999999999999999", "1.5", "abc", "-1"])
+def test_campaign_api_filters_take_bad_ids_without_error(city, api_for, bad):
+    for url in ("/api/tasks/?campaign=", "/api/measures/?owner=", "/api/targets/?task=",
+                "/api/accountability/?agency=", "/api/progress-reports/?task="):
+        response = api_for(city.zhidui).get(url + bad)
+        assert response.status_code == 200 and response.json()["results"] == [], (url, bad)
 
 
 @pytest.mark.parametrize("bad", BAD_IDS)
