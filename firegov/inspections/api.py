@@ -108,6 +108,13 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         call(services.complete, request.user, inspection, data, request.FILES.get("signature"))
         return Response(InspectionSerializer(self.get_object()).data)
 
+    @extend_schema(request=None, responses={200: InspectionSerializer})
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        """Begin the inspection on site (its inspectors only)."""
+        call(services.start, request.user, self.get_object())
+        return Response(InspectionSerializer(self.get_object()).data)
+
     @extend_schema(request=inline_serializer("InspectionCancel", {"note": serializers.CharField()}),
                    responses={200: InspectionSerializer})
     @action(detail=True, methods=["post"])
@@ -129,7 +136,8 @@ class DrawSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Draw
-        fields = ["id", "plan", "period", "state", "seed_sha256", "seed", "committed_at", "drawn_at", "result"]
+        fields = ["id", "plan", "period", "state", "seed_sha256", "inputs_sha256", "seed", "committed_at", "drawn_at",
+                  "result"]
         read_only_fields = fields
 
     def get_seed(self, draw) -> str | None:
@@ -152,7 +160,7 @@ class DrawPlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
                    responses={201: DrawSerializer})
     @action(detail=True, methods=["post"])
     def commit(self, request, pk=None):
-        """Generate the seed and publish its SHA-256 before the draw."""
+        """Freeze the month's inputs, generate the seed, and publish the SHA-256 of each before the draw."""
         plan = self.get_object()
         draw = call(draws.commit, request.user, plan, request.data.get("period", ""))
         return Response(DrawSerializer(draw).data, status=201)
@@ -172,10 +180,14 @@ class DrawViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         draw = call(draws.run, request.user, self.get_object())
         return Response(DrawSerializer(draw).data)
 
-    @extend_schema(responses={200: inline_serializer("DrawFiles", {"units": serializers.ListField()})})
+    @extend_schema(responses={200: inline_serializer("DrawFiles", {
+        "commitment": serializers.DictField(), "units": serializers.ListField(required=False),
+        "inspectors": serializers.ListField(required=False), "rules": serializers.DictField(required=False),
+        "result": serializers.DictField(required=False)})})
     @action(detail=True, methods=["get"])
     def files(self, request, pk=None):
-        """The inputs and result, for ``firegov draw verify``."""
+        """What the commit published (``commitment``) and, once drawn, the inputs and result: the files of
+        ``firegov draw verify --published commitment.json``."""
         return Response(draws.files(self.get_object()))
 
     @extend_schema(responses={200: inline_serializer("DrawVerify", {"ok": serializers.BooleanField()})})

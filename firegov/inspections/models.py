@@ -178,7 +178,8 @@ class DrawPlan(models.Model):
     year = models.PositiveSmallIntegerField(_("year"))
     name = models.CharField(_("name"), max_length=120)
     rules = models.JSONField(_("rules"), default=dict,
-                             help_text=_("Strata with their monthly quotas, inspectors per unit, exclusions."))
+                             help_text=_("Strata with their quotas (per month or per year), inspectors per unit, "
+                                         "exclusions."))
     publish_within_workdays = models.PositiveSmallIntegerField(_("publish results within (working days)"),
                                                                default=20)
     region_path = models.CharField(max_length=24, editable=False)
@@ -205,9 +206,27 @@ class DrawState(models.TextChoices):
     DRAWN = "drawn", _("Drawn")
 
 
+class DrawQuerySet(models.QuerySet):
+    """Draws change one by one through Draw.save, which knows what may change; never in bulk."""
+
+    def update(self, **kwargs):
+        raise ValueError("draws are changed through Draw.save only")
+
+    def delete(self):
+        raise ValueError("draws are never deleted")
+
+
+# What a draw's commit fixes for good. Its inputs (units, inspectors, rules) are fixed as well when
+# they were frozen at the commit, i.e. when inputs_sha256 is set: draws committed before inputs were
+# frozen at commit (inputs_sha256 empty) get their inputs at the draw, as they did then.
+COMMITTED_FIELDS = ("plan", "period", "seed_sha256", "seed", "committed_by", "committed_at", "inputs_sha256")
+FROZEN_INPUTS = ("units", "inspectors", "rules")
+
+
 class Draw(models.Model):
-    """One draw of a plan. The seed's SHA-256 is published first; the draw itself, its inputs and the
-    revealed seed are then kept unchanged so that anyone can re-run it (``firegov draw verify``)."""
+    """One draw of a plan. The commit freezes the inputs (unit directory, inspector directory, rules)
+    and publishes their SHA-256 digests with the seed's; the draw itself, its inputs and the revealed
+    seed are then kept unchanged so that anyone can re-run it (``firegov draw verify``)."""
 
     plan = models.ForeignKey(DrawPlan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="draws")
     period = models.CharField(_("period"), max_length=7, help_text=_("YYYY-MM"))
@@ -222,8 +241,13 @@ class Draw(models.Model):
     units = models.JSONField(default=list, editable=False)
     inspectors = models.JSONField(default=list, editable=False)
     rules = models.JSONField(default=dict, editable=False)
+    inputs_sha256 = models.JSONField(_("input digests (SHA-256)"), default=dict, editable=False,
+                                     help_text=_("Published at the commit; empty for draws committed "
+                                                 "before the inputs were frozen at the commit."))
     result = models.JSONField(default=dict, editable=False)
     region_path = models.CharField(max_length=24, editable=False)
+
+    objects = DrawQuerySet.as_manager()
 
     SCOPE = ScopeSpec(region_field="region_path")
 
@@ -237,10 +261,23 @@ class Draw(models.Model):
         return f"{self.plan} {self.period}"
 
     def save(self, *args, **kwargs):
-        if self.pk and type(self).objects.filter(pk=self.pk, state=DrawState.DRAWN).exists():
-            raise ValueError("a completed draw is immutable")
+        stored = type(self).objects.filter(pk=self.pk).values("state", "inputs_sha256").first() if self.pk else None
+        if stored is not None:
+            if stored["state"] == DrawState.DRAWN:
+                raise ValueError("a completed draw is immutable")
+            fixed = COMMITTED_FIELDS + (FROZEN_INPUTS if stored["inputs_sha256"] else ())
+            written = kwargs.get("update_fields")
+            self._refuse_changes([f for f in fixed if written is None or f in written])
         self.region_path = self.plan.region_path
         super().save(*args, **kwargs)
+
+    def _refuse_changes(self, names: list[str]) -> None:
+        columns = [self._meta.get_field(name).attname for name in names]
+        stored = type(self).objects.filter(pk=self.pk).values(*columns).first() or {}
+        changed = [name for name, column in zip(names, columns, strict=True)
+                   if stored.get(column) != getattr(self, column)]
+        if changed:
+            raise ValueError(f"a committed draw's {', '.join(changed)} never change")
 
     def delete(self, *args, **kwargs):
         raise ValueError("draws are never deleted")

@@ -165,6 +165,9 @@ def public_results(request):
 # --------------------------------------------------------------------------- random draws (双随机)
 
 
+DIGEST_LABELS = (("units", "units.json"), ("inspectors", "inspectors.json"), ("rules", "rules.json"))
+
+
 def _plans(request):
     require_can(request.user, "view", "inspections.draw")
     return scope(request.user, DrawPlan.objects.select_related("agency"))
@@ -192,7 +195,8 @@ def draw_plan_detail(request, pk):
     if request.method == "POST":
         draw, ok = attempt(request, draws.commit, request.user, plan, request.POST.get("period", ""))
         if ok:
-            messages.success(request, _("The seed's SHA-256 is published. Make the draw when ready."))
+            messages.success(request, _("The inputs are frozen, and their SHA-256 digests are published with the "
+                                        "seed's. Make the draw when ready."))
             return redirect("inspections:draw", pk=draw.pk)
     return render(request, "inspections/draw_plan.html", {
         "plan": plan, "draws": plan.draws.order_by("-period"),
@@ -213,7 +217,7 @@ def draw_detail(request, pk):
 
 
 def _draw_page(request, draw, public: bool):
-    if request.GET.get("file") in ("units", "inspectors", "rules", "result"):
+    if request.GET.get("file") in ("commitment", "units", "inspectors", "rules", "result"):
         body = draws.files(draw).get(request.GET["file"])
         if body is None:
             raise Http404
@@ -228,8 +232,12 @@ def _draw_page(request, draw, public: bool):
     rows = [{"order": a["order"], "stratum": a["stratum"], "unit": units.get(int(a["unit"]), a["unit"]),
              "inspectors": [names.get(str(i), i) for i in a["inspectors"]]}
             for a in draw.result.get("assignments", [])]
+    # Digests published at the commit; a draw committed before that has only those of its result.
+    digests = draw.inputs_sha256 or draw.result.get("inputs_sha256") or {}
     return render(request, "inspections/draw.html", {
         "draw": draw, "rows": rows, "public": public, "strata": draw.result.get("strata", []),
+        "digests": [(label, digests[name]) for name, label in DIGEST_LABELS if name in digests],
+        "digests_at_commit": bool(draw.inputs_sha256),
         "shortfalls": draw.result.get("shortfalls", []),
         "can_run": not public and draw.state == "committed" and role_of(request.user) in services.lc.FIRE_LEADERS,
         "verification": draws.verify(draw) if draw.state == "drawn" else None})

@@ -2,13 +2,17 @@
 
     firegov draw --units UNITS.json --inspectors INSPECTORS.json --rules RULES.json --seed HEX
                  [--commitment HEX] [--output FILE]
-    firegov draw verify --result RESULT.json --units … --inspectors … --rules … [--json]
+    firegov draw verify --result RESULT.json --units … --inspectors … --rules … [--published FILE] [--json]
     firegov draw commit [--seed HEX]
+    firegov draw digests --units … --inspectors … --rules …
 
 ``draw`` prints the result as JSON. ``verify`` exits 0 when the result verifies and 1 when it does
-not, listing the problems. ``commit`` prints the SHA-256 commitment of a seed, or makes a new seed
-and prints both. Usage and input errors exit 2 with a bilingual message naming the file, the
-record and the field. Any FILE may be ``-`` for standard input (at most one per call).
+not, listing the problems; with ``--published`` it also checks the result's seed commitment and the
+inputs against what was published before the draw (``seed_sha256`` and ``inputs_sha256``, as in
+firegov's commitment.json). ``commit`` prints the SHA-256 commitment of a seed, or makes a new seed
+and prints both. ``digests`` prints the inputs' digests (``inputs_sha256``), to publish with the
+seed's commitment before the draw. Usage and input errors exit 2 with a bilingual message naming the
+file, the record and the field. Any FILE may be ``-`` for standard input (at most one per call).
 """
 
 from __future__ import annotations
@@ -17,7 +21,16 @@ import json
 from typing import IO, Any
 
 from firegov.kernels.cli_kernels import EXIT_INVALID, EXIT_OK, EXIT_USAGE, _parse, _Parser, read_json
-from firegov.kernels.draw import DrawError, commitment, draw, new_seed, parse_seed, verify
+from firegov.kernels.draw import (
+    ALGORITHM,
+    DrawError,
+    commitment,
+    draw,
+    inputs_sha256,
+    new_seed,
+    parse_seed,
+    verify,
+)
 
 
 class _InputError(Exception):
@@ -28,7 +41,8 @@ def _draw_parser(stdout: IO[str], stderr: IO[str]) -> _Parser:
     parser = _Parser(
         prog="firegov draw",
         description="Double-random draw (双随机抽查) of units and inspectors, verifiable from a committed seed. "
-        "Sub-commands: 'verify' checks a published draw, 'commit' prints a seed's commitment.",
+        "Sub-commands: 'verify' checks a published draw, 'commit' prints a seed's commitment, 'digests' "
+        "prints the inputs' digests.",
         stdout=stdout,
         stderr=stderr,
     )
@@ -52,7 +66,24 @@ def _verify_parser(stdout: IO[str], stderr: IO[str]) -> _Parser:
     )
     parser.add_argument("--result", required=True, metavar="FILE", help="the published draw result (JSON)")
     _directory_arguments(parser)
+    parser.add_argument(
+        "--published",
+        metavar="FILE",
+        help="what was published before the draw: JSON object with seed_sha256 and inputs_sha256",
+    )
     parser.add_argument("--json", action="store_true", help="print the verification report as JSON")
+    return parser
+
+
+def _digests_parser(stdout: IO[str], stderr: IO[str]) -> _Parser:
+    parser = _Parser(
+        prog="firegov draw digests",
+        description="Check the inputs of a draw and print their SHA-256 digests (inputs_sha256), to be "
+        "published with the seed's commitment before the draw.",
+        stdout=stdout,
+        stderr=stderr,
+    )
+    _directory_arguments(parser)
     return parser
 
 
@@ -89,7 +120,8 @@ def _load(name: str, stdin: IO[str], kind: type, what_zh: str, what_en: str) -> 
 
 
 def _load_inputs(args: Any, stdin: IO[str]) -> tuple[list, list, dict]:
-    names = [args.units, args.inspectors, args.rules] + ([args.result] if hasattr(args, "result") else [])
+    names = [args.units, args.inspectors, args.rules]
+    names += [getattr(args, name) for name in ("result", "published") if getattr(args, name, None)]
     if names.count("-") > 1:
         raise _InputError("标准输入只能用于一个文件 / only one file can be read from stdin")
     units = _load(args.units, stdin, list, "单位名录", "the unit directory")
@@ -164,10 +196,13 @@ def _run_verify(argv: list[str], stdin: IO[str], stdout: IO[str], stderr: IO[str
     try:
         units, inspectors, rules = _load_inputs(args, stdin)
         result = _load(args.result, stdin, dict, "抽取结果", "a draw result")
+        published = None
+        if args.published:
+            published = _load(args.published, stdin, dict, "抽取前公布的承诺", "what was published before the draw")
     except _InputError as exc:
         stderr.write(f"错误/error: {exc}\n")
         return EXIT_USAGE
-    report = verify(result, units, inspectors, rules)
+    report = verify(result, units, inspectors, rules, published)
     invalid = [p for p in report["problems"] if p["code"] == "input"]
     if invalid:  # the inputs themselves are bad: a usage error, not a failed verification
         files = _files(args)
@@ -209,10 +244,29 @@ def _run_commit(argv: list[str], stdout: IO[str], stderr: IO[str]) -> int:
     return EXIT_OK
 
 
+def _run_digests(argv: list[str], stdin: IO[str], stdout: IO[str], stderr: IO[str]) -> int:
+    args = _parse(_digests_parser(stdout, stderr), argv)
+    if isinstance(args, int):
+        return args
+    try:
+        units, inspectors, rules = _load_inputs(args, stdin)
+        digests = inputs_sha256(units, inspectors, rules)
+    except _InputError as exc:
+        stderr.write(f"错误/error: {exc}\n")
+        return EXIT_USAGE
+    except DrawError as exc:
+        stderr.write(_draw_error(exc, _files(args)))
+        return EXIT_USAGE
+    stdout.write(json.dumps({"algorithm": ALGORITHM, "inputs_sha256": digests}, indent=2) + "\n")
+    return EXIT_OK
+
+
 def run_draw(argv: list[str], stdin: IO[str], stdout: IO[str], stderr: IO[str]) -> int:
-    """``firegov draw …``, ``firegov draw verify …`` or ``firegov draw commit …``: the exit status."""
+    """``firegov draw …`` or its sub-commands ``verify``, ``commit`` and ``digests``: the exit status."""
     if argv and argv[0] == "verify":
         return _run_verify(argv[1:], stdin, stdout, stderr)
     if argv and argv[0] == "commit":
         return _run_commit(argv[1:], stdout, stderr)
+    if argv and argv[0] == "digests":
+        return _run_digests(argv[1:], stdin, stdout, stderr)
     return _run_draw(argv, stdin, stdout, stderr)

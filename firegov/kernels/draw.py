@@ -6,14 +6,15 @@ inspection-target directory (检查对象名录库) and the inspectors from the 
 function of (seed, unit directory, inspector directory, rules), so that anyone holding the published
 inputs and the revealed seed can recompute it (:func:`verify`). It imports nothing from Django.
 
-Procedure: publish the rules and the directories (or their digests, see ``inputs_sha256``), then
-generate a seed (:func:`new_seed`) and publish its commitment (:func:`commitment`). Then run
-:func:`draw` and publish the result, which reveals the seed. The commitment proves that the seed was
-fixed before the draw, and the digests prove which inputs were used. Once both are published, nobody
-can steer the draw: a different seed breaks the commitment, and different inputs break the digests.
-What a commitment cannot show is that whoever made the seed did not privately try several seeds
-first. Where that matters, mix into the seed a value nobody knew when the inputs were published,
-such as a witness's contribution at the draw (摇号现场) or a public lottery result.
+Procedure: freeze the rules and the directories and publish their digests (:func:`inputs_sha256`),
+generate a seed (:func:`new_seed`) and publish its commitment (:func:`commitment`) with them. Then
+run :func:`draw` and publish the result, which reveals the seed. The commitment proves that the seed
+was fixed before the draw, and the digests prove which inputs were used. Once both are published,
+nobody can steer the draw: a different seed breaks the commitment, and different inputs break the
+digests (:func:`verify` checks both, given what was published beforehand). What a commitment cannot
+show is that whoever made the seed did not privately try several seeds first. Where that matters,
+mix into the seed a value nobody knew when the inputs were published, such as a witness's
+contribution at the draw (摇号现场) or a public lottery result.
 
 Algorithm ``firegov-draw/1``
 ============================
@@ -43,11 +44,22 @@ matters.
    is later than ``as_of − N days`` is excluded (reason ``inspected_recently``): it was inspected
    fewer than N days before ``as_of``, or after it. With ``as_of`` 2026-04-01 and N = 90, a unit
    inspected on 2026-01-01 (exactly 90 days before) is eligible, and one inspected on 2026-01-02
-   is not. ``eligible = pool − excluded``.
-4. Quota. Either ``count``, or ``ratio × pool`` rounded by ``rounding``: ``ceil`` (the default),
-   ``floor`` or ``round`` (half up). The ratio applies to the pool BEFORE exclusions, and is read as
-   the exact decimal it is written as (0.1 is 1/10). ``drawn = min(quota, eligible)``; when
-   ``eligible < quota`` a ``quota`` shortfall is recorded.
+   is not. A stratum with a yearly quota (step 4) also excludes the units listed under its own code
+   in ``drawn_this_year`` (reason ``drawn_this_year``), so that it never draws a unit twice in a
+   year; a unit excluded for both reasons counts as ``drawn_this_year`` only. ``eligible = pool −
+   excluded``.
+4. Quota. The base quota is either ``count``, or ``ratio × pool`` rounded by ``rounding``: ``ceil``
+   (the default), ``floor`` or ``round`` (half up). The ratio applies to the pool BEFORE
+   exclusions, and is read as the exact decimal it is written as (0.1 is 1/10). A stratum's
+   ``per`` is ``month`` (the default) or ``year``. Per month, the base quota is this draw's quota.
+   Per year, it is the stratum's quota for the calendar year of ``as_of``, ``year_quota``, spread
+   over the draws of that year, one a month: with ``drawn_before`` the number of ids listed under
+   the stratum's code in ``drawn_this_year`` (every listed id counts, whether or not the unit is
+   still in the directory or in this stratum) and ``months_left = 13 − month(as_of)`` (the months
+   from ``as_of``'s to December, both included), this draw's ``quota = max(0,
+   ceil((year_quota − drawn_before) / months_left))``. A month without a draw, or a shortfall, leaves
+   more for the months after it; December takes all that remains. Then, for either period,
+   ``drawn = min(quota, eligible)``; when ``eligible < quota`` a ``quota`` shortfall is recorded.
 5. Targets. Let ``u_0 … u_{n−1}`` be a stratum's eligible units in id-text order and
    ``x_i = R("units", code)[i]``, where ``code`` is the stratum code. The units with the ``drawn``
    smallest pairs ``(x_i, i)`` are drawn, in that order. The assignments list the strata in rules
@@ -68,11 +80,24 @@ matters.
    listed in slot order. Loads therefore stay level, since the least loaded go first, while who
    goes with whom stays random.
 
+``drawn_this_year`` is an input like the directories: whoever runs the draws fills it in, for
+each stratum with a yearly quota, from the published results of the year's earlier draws (firegov
+lists the units of that stratum's assignments that got a team, in the earlier draws of the same
+plan). Since it is part of the rules, the rules digest covers it, and a re-run needs nothing else.
+
+Worked example. A stratum ``{"code": "general", "filter": {}, "ratio": 0.05, "per": "year"}`` with
+a pool of 1,000 units has a year_quota of 50. January (months_left 12, nothing drawn before) draws
+ceil(50 / 12) = 5, February ceil(45 / 11) = 5, March ceil(40 / 10) = 4. April's rules carry
+``"drawn_this_year": {"general": [the 14 ids]}``: months_left is 9, the quota ceil(36 / 9) = 4, and
+the 14 units are excluded as ``drawn_this_year``. Had March found only 2 eligible units (a shortfall
+of 2), April would list 12 ids and draw ceil(38 / 9) = 5. Had the pool grown to 1,100 units by
+April, year_quota would be 55 and April's quota ceil(41 / 9) = 5.
+
 Input digests (``inputs_sha256``) are the SHA-256 of canonical JSON. Canonical JSON has no
 whitespace, object keys sorted by code point, non-ASCII characters as UTF-8, and the string escapes
 of Python's ``json`` module.
 
-* Rules: the rules object as given.
+* Rules: the rules object as given (``drawn_this_year`` included).
 * Directories: the list of records in id-text order. Each record becomes one array of the fields
   this algorithm defines, as given, with missing ones filled by their defaults:
   ``[id, key_unit, crowded, penalised_last_year, region, place_type, last_inspected,
@@ -84,11 +109,19 @@ of Python's ``json`` module.
 Defaults for missing fields: ``key_unit``, ``crowded`` and ``penalised_last_year`` are false,
 ``available`` is true, and the other fields are null (a null list is empty). The rules default to
 ``inspectors_per_unit`` 2 (10 at most), ``exclude_inspected_within_days`` null,
-``recuse_last_inspectors`` true and ``max_units_per_inspector`` null.
+``recuse_last_inspectors`` true, ``max_units_per_inspector`` null and ``drawn_this_year`` null (no
+unit drawn earlier); a stratum's ``per`` defaults to ``month``. ``drawn_this_year`` maps codes of
+strata with a yearly quota (and no others) to lists of distinct unit ids.
 
 The result also counts recusals by kind over the drawn units, as (unit, inspector, kind) triples,
 including inspectors who are unavailable anyway. Each assignment lists its unit's ``recused``
-inspectors in id-text order.
+inspectors in id-text order. The summary of a stratum with a yearly quota also gives ``per``,
+``year_quota``, ``drawn_before`` and ``months_left``, and counts its exclusions by both reasons;
+the draw's ``exclusions`` count ``drawn_this_year`` only when some stratum has a yearly quota.
+
+Yearly quotas came after the first results were published. A result whose rules have no yearly
+quota is the same, byte for byte, as before them, which is why the algorithm is still ``/1``; rules
+that use them are refused by an implementation that predates them, never drawn differently.
 """
 
 from __future__ import annotations
@@ -99,7 +132,7 @@ import json
 import secrets
 import sys
 from array import array
-from bisect import insort
+from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -114,7 +147,11 @@ ALGORITHM = "firegov-draw/1"
 MIN_SEED_BYTES = 16
 SEED_BYTES = 32
 ROUNDINGS = {"ceil": ROUND_CEILING, "floor": ROUND_FLOOR, "round": ROUND_HALF_UP}
-EXCLUSION_REASONS = {"inspected_recently": ("近期已检查", "inspected recently")}
+EXCLUSION_REASONS = {
+    "inspected_recently": ("近期已检查", "inspected recently"),
+    "drawn_this_year": ("本年度已抽中", "drawn earlier this year"),
+}
+PERIODS = ("month", "year")
 RECUSAL_KINDS = {
     "conflict": ("申报利害关系", "declared conflict of interest"),
     "relative": ("近亲属所在单位", "a relative's unit"),
@@ -128,11 +165,12 @@ RULE_KEYS = frozenset(
         "recuse_last_inspectors",
         "max_units_per_inspector",
         "strata",
+        "drawn_this_year",
         "title",
         "description",
     }
 )
-STRATUM_KEYS = frozenset({"code", "label", "filter", "count", "ratio", "rounding", "description"})
+STRATUM_KEYS = frozenset({"code", "label", "filter", "count", "ratio", "rounding", "per", "description"})
 FLAG_FILTERS = ("key_unit", "crowded", "penalised_last_year")
 LIST_FILTERS = ("region_prefix", "place_type")
 UNIT_FIELDS = (
@@ -408,8 +446,10 @@ class Stratum:
     count: int | None
     ratio: Decimal | None
     rounding: str | None
+    per: str = "month"
 
     def quota(self, pool: int) -> int:
+        """The base quota (step 4): this draw's when per month, the year's when per year."""
         if self.count is not None:
             return self.count
         exact = self.ratio * pool
@@ -424,6 +464,20 @@ class Rules:
     recuse_last_inspectors: bool
     max_units_per_inspector: int | None
     strata: tuple[Stratum, ...]
+    drawn_this_year: dict[str, list[str]]  # stratum code -> id texts of the units it drew earlier this year
+
+    @property
+    def months_left(self) -> int:
+        """The months from as_of's to December, both included."""
+        return 13 - self.as_of.month
+
+    def this_quota(self, stratum: Stratum, pool: int) -> int:
+        """Step 4: this draw's quota."""
+        base = stratum.quota(pool)
+        if stratum.per == "month":
+            return base
+        remaining = base - len(self.drawn_this_year.get(stratum.code, ()))
+        return max(0, -(-remaining // self.months_left))
 
     @property
     def recent_after(self) -> str | None:
@@ -516,6 +570,13 @@ def _check_stratum(spec: Any, index: int, seen: set[str]) -> Stratum:
     if not isinstance(label, str):
         raise _rule_error(f"{field}.label", "名称应为字符串", "the label must be a string")
     match, reads = _compile_filter(spec.get("filter", {}), f"{field}.filter")
+    per = spec.get("per", "month")
+    if not isinstance(per, str) or per not in PERIODS:
+        raise _rule_error(
+            f"{field}.per",
+            f"未知的配额周期 {per!r}（可用：month 每次抽取、year 全年）",
+            f"unknown quota period {per!r} (known: month, per draw; year, over the year)",
+        )
     has_count, has_ratio = spec.get("count") is not None, spec.get("ratio") is not None
     if has_count == has_ratio:
         raise _rule_error(
@@ -533,7 +594,7 @@ def _check_stratum(spec: Any, index: int, seen: set[str]) -> Stratum:
             raise _rule_error(
                 f"{field}.rounding", "rounding 只适用于 ratio", "rounding applies to ratio only"
             )
-        return Stratum(code, label, match, reads, count, None, None)
+        return Stratum(code, label, match, reads, count, None, None, per)
     ratio = spec["ratio"]
     if type(ratio) not in (int, float) or not 0 <= ratio <= 1:
         raise _rule_error(
@@ -548,7 +609,7 @@ def _check_stratum(spec: Any, index: int, seen: set[str]) -> Stratum:
             f"未知的取整方式 {rounding!r}（可用：ceil、floor、round）",
             f"unknown rounding {rounding!r} (known: ceil, floor, round)",
         )
-    return Stratum(code, label, match, reads, None, Decimal(repr(ratio)), rounding)
+    return Stratum(code, label, match, reads, None, Decimal(repr(ratio)), rounding, per)
 
 
 def check_rules(rules: Any) -> Rules:
@@ -589,7 +650,40 @@ def check_rules(rules: Any) -> Rules:
         raise _rule_error("strata", "应为非空的分层列表", "must be a non-empty list of strata")
     seen: set[str] = set()
     strata = tuple(_check_stratum(spec, index, seen) for index, spec in enumerate(strata_spec))
-    return Rules(as_of, per_unit, window, recuse_last, cap, strata)
+    drawn = _check_drawn_this_year(rules.get("drawn_this_year"), strata)
+    return Rules(as_of, per_unit, window, recuse_last, cap, strata, drawn)
+
+
+def _check_drawn_this_year(value: Any, strata: tuple[Stratum, ...]) -> dict[str, list[str]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _rule_error(
+            "drawn_this_year",
+            "应为 JSON 对象：按年配额的分层代码 → 本年度此前各次抽取中该分层抽中的单位编号列表",
+            "must be a JSON object: the code of a stratum with a yearly quota → the ids of the units "
+            "it drew in the earlier draws of the year",
+        )
+    yearly = {stratum.code for stratum in strata if stratum.per == "year"}
+    drawn: dict[str, list[str]] = {}
+    for code, ids in value.items():
+        field = f"drawn_this_year.{code}"
+        if code not in yearly:
+            raise _rule_error(
+                field,
+                f"{code!r} 不是按年配额（\"per\": \"year\"）的分层代码",
+                f"{code!r} is not the code of a stratum with a yearly quota (\"per\": \"year\")",
+            )
+        texts = [_id_text(ident) for ident in _check_id_list(ids, field, "rules", None)]
+        seen: set[str] = set()
+        for position, text in enumerate(texts):
+            if text in seen:
+                raise _rule_error(
+                    f"{field}[{position}]", f"单位 {text} 重复列出", f"unit {text} is listed twice"
+                )
+            seen.add(text)
+        drawn[code] = texts
+    return drawn
 
 
 # --------------------------------------------------------------------------- directories
@@ -646,7 +740,8 @@ class _Units:
     texts: list[str]  # the id texts, same order
     eligible: list[list[int]]  # per stratum: indices into rows of the eligible units, in id-text order
     pool: list[int]
-    excluded: list[int]
+    recent: list[int]  # per stratum: units excluded as inspected_recently
+    repeat: list[int]  # per stratum: units excluded as drawn_this_year
     unstratified: int
     digest: str
 
@@ -767,10 +862,34 @@ def _scan_units(units: Any, rules: Rules) -> _Units:
         size = counts[2 * stratum]
         eligible.append(order[start : start + size])
         start += size + counts[2 * stratum + 1]
-    excluded = [counts[2 * stratum + 1] for stratum in range(len(rules.strata))]
-    pool = [len(group) + out for group, out in zip(eligible, excluded, strict=True)]
+    recent = [counts[2 * stratum + 1] for stratum in range(len(rules.strata))]
+    pool = [len(group) + out for group, out in zip(eligible, recent, strict=True)]
+    repeat = [0] * len(rules.strata)
+    for stratum, spec in enumerate(rules.strata):
+        listed = rules.drawn_this_year.get(spec.code)
+        if listed:
+            repeat[stratum], recent[stratum], eligible[stratum] = _exclude_drawn(
+                listed, texts, codes, stratum, recent[stratum], eligible[stratum]
+            )
     digest = _sha256_hex(_canonical_json(rows))
-    return _Units(rows, texts, eligible, pool, excluded, n - sum(pool), digest)
+    return _Units(rows, texts, eligible, pool, recent, repeat, n - sum(pool), digest)
+
+
+def _exclude_drawn(
+    listed: list[str], texts: list[str], codes: list[int], stratum: int, recent: int, eligible: list[int]
+) -> tuple[int, int, list[int]]:
+    """Step 3 for a yearly stratum: (units excluded as drawn_this_year, units still excluded as
+    inspected_recently, the eligible units left). ``codes`` are _scan_units' codes, in row order."""
+    n = len(texts)
+    hits: set[int] = set()
+    for text in listed:
+        index = bisect_left(texts, text)
+        if index < n and texts[index] == text and codes[index] >> 1 == stratum:
+            hits.add(index)
+            recent -= codes[index] & 1  # excluded for both reasons: counted as drawn_this_year
+    if hits:
+        eligible = [index for index in eligible if index not in hits]
+    return len(hits), recent, eligible
 
 
 # --------------------------------------------------------------------------- the draw
@@ -882,34 +1001,74 @@ def _declared_recusals(inspectors: list[_Inspector]) -> dict[str, list[tuple[str
     return declared
 
 
-def _draw(seed: bytes, units: list[dict], inspectors: list[dict], rules: dict) -> dict[str, Any]:
-    seed = _check_seed(seed)
+def inputs_sha256(units: list[dict], inspectors: list[dict], rules: dict) -> dict[str, str]:
+    """The input digests a draw on these inputs reports, computed without a seed, to be published
+    before the draw. Raises DrawError for invalid input, as :func:`draw` does."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _checked_inputs(units, inspectors, rules)[3]
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _checked_inputs(
+    units: list[dict], inspectors: list[dict], rules: dict
+) -> tuple[Rules, list[_Inspector], _Units, dict[str, str]]:
     checked = check_rules(rules)
     directory, inspectors_digest = _check_inspectors(inspectors)
     scan = _scan_units(units, checked)
-    rules_digest = _sha256_hex(_canonical_json(rules))
+    digests = {"units": scan.digest, "inspectors": inspectors_digest, "rules": _sha256_hex(_canonical_json(rules))}
+    return checked, directory, scan, digests
 
-    # Step 5: the targets of each stratum.
+
+def _stratum_summary(
+    stratum: Stratum, rules: Rules, pool: int, recent: int, repeat: int, eligible: int, quota: int, drawn: int
+) -> dict[str, Any]:
+    if stratum.per == "month":  # exactly the summary of draws made before yearly quotas existed
+        return {
+            "code": stratum.code,
+            "label": stratum.label,
+            "pool": pool,
+            "excluded": recent,
+            "exclusions": {"inspected_recently": recent},
+            "eligible": eligible,
+            "quota": quota,
+            "drawn": drawn,
+        }
+    return {
+        "code": stratum.code,
+        "label": stratum.label,
+        "per": stratum.per,
+        "pool": pool,
+        "excluded": recent + repeat,
+        "exclusions": {"inspected_recently": recent, "drawn_this_year": repeat},
+        "eligible": eligible,
+        "year_quota": stratum.quota(pool),
+        "drawn_before": len(rules.drawn_this_year.get(stratum.code, ())),
+        "months_left": rules.months_left,
+        "quota": quota,
+        "drawn": drawn,
+    }
+
+
+def _draw(seed: bytes, units: list[dict], inspectors: list[dict], rules: dict) -> dict[str, Any]:
+    seed = _check_seed(seed)
+    checked, directory, scan, digests = _checked_inputs(units, inspectors, rules)
+
+    # Steps 4 and 5: the quota and the targets of each stratum.
     strata_out: list[dict[str, Any]] = []
     shortfalls: list[dict[str, Any]] = []
     picks: list[tuple[str, list[int]]] = []
-    for stratum, eligible, pool, excluded in zip(
-        checked.strata, scan.eligible, scan.pool, scan.excluded, strict=True
+    for stratum, eligible, pool, recent, repeat in zip(
+        checked.strata, scan.eligible, scan.pool, scan.recent, scan.repeat, strict=True
     ):
-        quota = stratum.quota(pool)
+        quota = checked.this_quota(stratum, pool)
         chosen = _smallest(random_sequence(seed, "units", stratum.code, len(eligible)), quota)
         picks.append((stratum.code, [eligible[i] for i in chosen]))
         strata_out.append(
-            {
-                "code": stratum.code,
-                "label": stratum.label,
-                "pool": pool,
-                "excluded": excluded,
-                "exclusions": {"inspected_recently": excluded},
-                "eligible": len(eligible),
-                "quota": quota,
-                "drawn": len(chosen),
-            }
+            _stratum_summary(stratum, checked, pool, recent, repeat, len(eligible), quota, len(chosen))
         )
         if len(eligible) < quota:
             zh, en = _reason("quota", stratum=stratum.code, eligible=len(eligible), quota=quota)
@@ -990,12 +1149,15 @@ def _draw(seed: bytes, units: list[dict], inspectors: list[dict], rules: dict) -
             )
 
     loads = teams.load
+    exclusions = {"inspected_recently": sum(scan.recent)}
+    if any(stratum.per == "year" for stratum in checked.strata):
+        exclusions["drawn_this_year"] = sum(scan.repeat)
     return {
         "algorithm": ALGORITHM,
         "as_of": checked.as_of.isoformat(),
         "seed_sha256": hashlib.sha256(seed).hexdigest(),
         "seed": seed.hex(),
-        "inputs_sha256": {"units": scan.digest, "inspectors": inspectors_digest, "rules": rules_digest},
+        "inputs_sha256": digests,
         "inspectors_per_unit": k,
         "counts": {
             "units": len(scan.rows),
@@ -1004,7 +1166,7 @@ def _draw(seed: bytes, units: list[dict], inspectors: list[dict], rules: dict) -
             "available_inspectors": len(ordered),
         },
         "strata": strata_out,
-        "exclusions": {"inspected_recently": sum(scan.excluded)},
+        "exclusions": exclusions,
         "recusals": recusals,
         "load": {
             "max_units_per_inspector": checked.max_units_per_inspector,
@@ -1114,7 +1276,48 @@ def _compare_assignments(recorded: Any, expected: list[dict]) -> list[dict[str, 
     return problems
 
 
-def verify(result: Any, units: list[dict], inspectors: list[dict], rules: dict) -> dict[str, Any]:
+def _check_published(published: Any, result: dict, digests: dict[str, str]) -> list[dict[str, Any]]:
+    """Problems with the result's seed commitment and inputs against what was published beforehand."""
+    if not isinstance(published, dict) or not isinstance(published.get("inputs_sha256", {}), dict):
+        return [
+            _problem(
+                "format",
+                "published",
+                "抽取前公布的承诺应为 JSON 对象（seed_sha256、inputs_sha256）",
+                "what was published before the draw must be a JSON object (seed_sha256, inputs_sha256)",
+            )
+        ]
+    problems = []
+    if "seed_sha256" in published and published["seed_sha256"] != result.get("seed_sha256"):
+        problems.append(
+            _problem(
+                "published",
+                "published.seed_sha256",
+                "抽取结果中的种子承诺值与抽取前公布的不同",
+                "the seed commitment in the result differs from the one published before the draw",
+            )
+        )
+    for name, given in published.get("inputs_sha256", {}).items():
+        if name not in _INPUT_NAMES or given == digests[name]:
+            continue
+        zh, en = _INPUT_NAMES[name]
+        problems.append(
+            _problem(
+                "published",
+                f"published.inputs_sha256.{name}",
+                f"{zh}在抽取前公布摘要之后被改动过（公布的摘要 {str(given)[:16]}…，现在为 "
+                f"{digests[name][:16]}…）",
+                f"the {en} was changed after its digest was published before the draw (published "
+                f"{str(given)[:16]}…, now {digests[name][:16]}…)",
+                source=name,
+            )
+        )
+    return problems
+
+
+def verify(
+    result: Any, units: list[dict], inspectors: list[dict], rules: dict, published: Any = None
+) -> dict[str, Any]:
     """Check a published draw against the published inputs.
 
     Returns ``{"ok": bool, "algorithm": ..., "problems": [{"code", "field", "message_zh",
@@ -1124,6 +1327,11 @@ def verify(result: Any, units: list[dict], inspectors: list[dict], rules: dict) 
     differ from those the draw used), ``assignment``, ``assignment_missing``, ``assignment_extra``
     (the re-run gives other assignments; ``unit`` names the unit) and ``mismatch`` (any other
     recorded field differs from the re-run).
+
+    ``published``, when given, is what was published before the draw: an object with the seed's
+    ``seed_sha256`` and the inputs' ``inputs_sha256`` (either may be missing, and so may any of the
+    three digests). Code ``published``: the result's commitment, or an input (``source`` names it),
+    differs from what was published, i.e. the input was changed after it was frozen.
     """
     problems: list[dict[str, Any]] = []
     report = {"ok": False, "algorithm": ALGORITHM, "problems": problems}
@@ -1182,6 +1390,8 @@ def verify(result: Any, units: list[dict], inspectors: list[dict], rules: dict) 
                     source=name,
                 )
             )
+    if published is not None:
+        problems.extend(_check_published(published, result, expected["inputs_sha256"]))
     problems.extend(_compare_assignments(result.get("assignments"), expected["assignments"]))
     for key in sorted(set(result) | set(expected)):
         if key in _SEPARATELY_CHECKED or result.get(key) == expected.get(key):

@@ -6,9 +6,11 @@ import copy
 import hashlib
 import io
 import json
+import math
 import random
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
@@ -21,6 +23,7 @@ from firegov.kernels.draw import (
     DrawError,
     commitment,
     draw,
+    inputs_sha256,
     new_seed,
     parse_seed,
     random_sequence,
@@ -163,6 +166,9 @@ def reference_draw(seed, units, inspectors, rule_set):
         return "place_type" not in flt or u.get("place_type") in options(flt["place_type"])
 
     as_of = date.fromisoformat(rule_set["as_of"])
+    drawn_this_year = {
+        code: [text(i) for i in ids] for code, ids in (rule_set.get("drawn_this_year") or {}).items()
+    }
     k = rule_set.get("inspectors_per_unit", 2)
     window = rule_set.get("exclude_inspected_within_days")
     cap = rule_set.get("max_units_per_inspector")
@@ -177,6 +183,8 @@ def reference_draw(seed, units, inspectors, rule_set):
     drawn, summary = [], []
     for s in rule_set["strata"]:
         members = [u for u in ordered_units if stratum_of.get(text(u["id"])) == s["code"]]
+        yearly = s.get("per", "month") == "year"
+        before = drawn_this_year.get(s["code"], []) if yearly else []
         eligible = [
             u
             for u in members
@@ -185,6 +193,7 @@ def reference_draw(seed, units, inspectors, rule_set):
                 and u.get("last_inspected") is not None
                 and date.fromisoformat(u["last_inspected"]) > as_of - timedelta(days=window)
             )
+            and text(u["id"]) not in before
         ]
         if s.get("count") is not None:
             quota = s["count"]
@@ -193,6 +202,8 @@ def reference_draw(seed, units, inspectors, rule_set):
                 s.get("rounding", "ceil")
             ]
             quota = int((Decimal(repr(s["ratio"])) * len(members)).to_integral_value(rounding=mode))
+        if yearly:
+            quota = max(0, math.ceil(Fraction(quota - len(before), 13 - as_of.month)))
         x = sequence("units", s["code"], len(eligible))
         chosen = sorted(range(len(eligible)), key=lambda i: (x[i], i))[:quota]
         drawn += [(eligible[i], s["code"]) for i in chosen]
@@ -906,12 +917,11 @@ IDS = st.integers(min_value=0, max_value=40).map(lambda n: f"u{n}")
 @st.composite
 def scenarios(draw_):
     unit_ids = sorted(draw_(st.sets(st.integers(min_value=0, max_value=40), max_size=30)))
+    as_of = draw_(st.sampled_from([date(2026, 1, 1), date(2026, 4, 1), date(2026, 11, 15), date(2026, 12, 1)]))
     inspector_ids = [f"i{n}" for n in range(draw_(st.integers(min_value=0, max_value=9)))]
     dates = st.one_of(
         st.none(),
-        st.integers(min_value=-5, max_value=200).map(
-            lambda d: (date(2026, 4, 1) - timedelta(days=d)).isoformat()
-        ),
+        st.integers(min_value=-5, max_value=200).map(lambda d: (as_of - timedelta(days=d)).isoformat()),
     )
     references = st.lists(st.sampled_from(inspector_ids + ["ghost"]), max_size=3)
     units = [
@@ -955,9 +965,19 @@ def scenarios(draw_):
         else:
             stratum["ratio"] = draw_(st.sampled_from([0, 0.05, 0.1, 0.25, 0.5, 1]))
             stratum["rounding"] = draw_(st.sampled_from(["ceil", "floor", "round"]))
+        if draw_(st.booleans()):
+            stratum["per"] = draw_(st.sampled_from(["month", "year"]))
         strata.append(stratum)
+    # Units drawn earlier in the year: some in the directory (int or text id), some gone since.
+    listed = st.lists(st.one_of(IDS, st.integers(min_value=0, max_value=40), st.just("gone")), unique_by=str)
+    yearly = [s["code"] for s in strata if s.get("per") == "year"]
+    extra = {}
+    if yearly and draw_(st.booleans()):
+        extra["drawn_this_year"] = {code: draw_(listed) for code in yearly if draw_(st.booleans())}
     rule_set = rules(
         *strata,
+        as_of=as_of.isoformat(),
+        **extra,
         inspectors_per_unit=draw_(st.integers(min_value=2, max_value=3)),
         exclude_inspected_within_days=draw_(st.sampled_from([None, 0, 30, 90])),
         recuse_last_inspectors=draw_(st.booleans()),
@@ -979,17 +999,21 @@ def test_properties(scenario):
     # Exactly the reference algorithm.
     assert as_reference(result) == reference_draw(seed, units, inspectors, rule_set)
 
-    # No unit is drawn twice; every drawn unit is eligible in its own stratum.
+    # No unit is drawn twice; every drawn unit is eligible in its own stratum, and a yearly stratum
+    # draws none of the units it drew earlier in the year.
     drawn = [text(a["unit"]) for a in result["assignments"]]
     assert len(drawn) == len(set(drawn))
     codes_in_order = [s["code"] for s in rule_set["strata"]]
+    as_of = date.fromisoformat(rule_set["as_of"])
+    earlier = {c: {text(i) for i in ids} for c, ids in rule_set.get("drawn_this_year", {}).items()}
     for a in result["assignments"]:
         u = by_id[text(a["unit"])]
         first = next(s for s in rule_set["strata"] if _matches(s["filter"], u))
         assert first["code"] == a["stratum"]
+        assert text(a["unit"]) not in earlier.get(a["stratum"], ())
         window = rule_set["exclude_inspected_within_days"]
         if window is not None and u["last_inspected"] is not None:
-            assert date.fromisoformat(u["last_inspected"]) <= date(2026, 4, 1) - timedelta(days=window)
+            assert date.fromisoformat(u["last_inspected"]) <= as_of - timedelta(days=window)
     assert [a["stratum"] for a in result["assignments"]] == sorted(
         (a["stratum"] for a in result["assignments"]), key=codes_in_order.index
     )
@@ -1018,8 +1042,15 @@ def test_properties(scenario):
     quota_short = {s["stratum"] for s in result["shortfalls"] if s["kind"] == "quota"}
     for s in result["strata"]:
         assert s["drawn"] == min(s["quota"], s["eligible"])
-        assert s["pool"] == s["eligible"] + s["excluded"]
+        assert s["pool"] == s["eligible"] + s["excluded"] == s["eligible"] + sum(s["exclusions"].values())
         assert (s["code"] in quota_short) == (s["eligible"] < s["quota"])
+        if s.get("per") == "year":  # spread: what is left of the year's quota, over the months left
+            left = s["year_quota"] - s["drawn_before"]
+            assert s["months_left"] == 13 - as_of.month
+            assert s["quota"] * s["months_left"] >= left and (s["quota"] - 1) * s["months_left"] < max(left, 1)
+            assert s["months_left"] > 1 or s["quota"] == max(left, 0)  # December takes all that remains
+    yearly = any(s.get("per") == "year" for s in rule_set["strata"])
+    assert ("drawn_this_year" in result["exclusions"]) == yearly
     assert sum(s["pool"] for s in result["strata"]) + result["counts"]["unstratified"] == len(units)
 
     # It verifies, and input order does not matter.
@@ -1229,3 +1260,217 @@ def test_cli_commit():
     assert status == 0 and commitment(bytes.fromhex(made["seed"])) == made["seed_sha256"]
     status, _, err = cli(["commit", "--seed", "00"])
     assert status == 2 and "16" in err
+
+
+# --------------------------------------------------------------------------- yearly quotas
+
+
+def test_monthly_results_are_byte_identical_to_those_before_yearly_quotas():
+    units, inspectors, rule_set = city(120, 15)
+    text = json.dumps(draw(SEED, units, inspectors, rule_set), ensure_ascii=False)  # key order included
+    assert hashlib.sha256(text.encode()).hexdigest() == (
+        "416c5ddad3e65757fb44ab253da08a09f7c9ca2842a20dd635f9a6718d355b33"
+    )
+    assert '"per"' not in text and "drawn_this_year" not in text
+
+
+def yearly(units, as_of, drawn=None, **stratum):
+    spec = {"code": "general", "filter": {}, "per": "year", **stratum}
+    fields = {"as_of": as_of, "exclude_inspected_within_days": 90}
+    if drawn is not None:
+        fields["drawn_this_year"] = {"general": drawn}
+    result = draw(SEED, units, [inspector("x"), inspector("y")], rules(spec, **fields))
+    return result["strata"][0], result
+
+
+def test_the_worked_example_of_the_docstring():
+    units = [unit(f"u{n:04d}") for n in range(1000)]
+    ids = [u["id"] for u in units]
+    months = []
+    for month, before in (("01", []), ("02", ids[:5]), ("03", ids[:10]), ("04", ids[:14])):
+        summary, _ = yearly(units, f"2026-{month}-01", before, ratio=0.05)
+        months.append((summary["year_quota"], summary["months_left"], summary["drawn_before"], summary["quota"]))
+    assert months == [(50, 12, 0, 5), (50, 11, 5, 5), (50, 10, 10, 4), (50, 9, 14, 4)]
+    summary, _ = yearly(units, "2026-04-01", ids[:12], ratio=0.05)  # March fell 2 short
+    assert summary["quota"] == 5
+    grown = units + [unit(f"v{n:03d}") for n in range(100)]
+    summary, _ = yearly(grown, "2026-04-01", ids[:14], ratio=0.05)
+    assert (summary["year_quota"], summary["quota"]) == (55, 5)
+    assert summary["exclusions"] == {"inspected_recently": 0, "drawn_this_year": 14}
+
+
+def test_december_takes_all_that_remains_and_a_quota_is_never_negative():
+    units = [unit(n) for n in range(40)]
+    summary, result = yearly(units, "2026-12-01", list(range(3)), count=20)
+    assert (summary["months_left"], summary["quota"], summary["drawn"]) == (1, 17, 17)
+    assert result["shortfalls"] == []
+    summary, result = yearly(units, "2026-06-01", list(range(25)), count=20)
+    assert (summary["quota"], summary["drawn"], result["assignments"]) == (0, 0, [])
+    summary, result = yearly(units[:2], "2026-12-01", [], count=20)
+    assert [s["kind"] for s in result["shortfalls"]] == ["quota"] and summary["drawn"] == 2
+
+
+def test_units_drawn_earlier_in_the_year_by_the_stratum_are_excluded():
+    units = [unit(n) for n in range(10)] + [unit("r", last_inspected="2026-03-20"), unit("k", key_unit=True)]
+    key = {"code": "key", "filter": {"key_unit": True}, "count": 5}
+    general = {"code": "general", "filter": {}, "ratio": 1, "per": "year"}
+    listed = ["0", 1, "r", "k", "closed-since"]  # ids match by text; "k" is another stratum's now
+    result = draw(SEED, units, [inspector("x"), inspector("y")],
+                  rules(key, general, drawn_this_year={"general": listed}))
+    key_summary, summary = result["strata"]
+    assert "per" not in key_summary and key_summary["drawn"] == 1  # "k": listed only under general
+    assert summary["exclusions"] == {"inspected_recently": 0, "drawn_this_year": 3}  # 0, 1 and r
+    assert (summary["pool"], summary["eligible"], summary["drawn_before"]) == (11, 8, 5)
+    assert summary["quota"] == 1  # ceil((11 - 5) / 9)
+    drawn = {str(a["unit"]) for a in result["assignments"] if a["stratum"] == "general"}
+    assert drawn.isdisjoint({"0", "1", "r"})
+    assert result["exclusions"] == {"inspected_recently": 0, "drawn_this_year": 3}
+
+
+def test_a_yearly_stratum_without_earlier_draws_and_a_monthly_one_agree_in_january():
+    units = [unit(n) for n in range(30)]
+    monthly, _ = quota_of(units, {"code": "s", "filter": {}, "count": 24}, as_of="2026-01-01")
+    summary, _ = yearly(units, "2026-01-01", None, count=24 * 12)
+    assert summary["quota"] == monthly["quota"] == 24
+    assert summary["drawn_before"] == 0 and summary["exclusions"]["drawn_this_year"] == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "where", "words"),
+    [
+        ({"strata": [{"code": "a", "count": 1, "per": "quarter"}]}, "rules.strata[0].per", "unknown quota period"),
+        ({"strata": [{"code": "a", "count": 1, "per": None}]}, "rules.strata[0].per", "unknown quota period"),
+        ({"drawn_this_year": ["u1"]}, "rules.drawn_this_year", "must be a JSON object"),
+        ({"drawn_this_year": {"all": []}}, "rules.drawn_this_year.all", "not the code of a stratum with a yearly"),
+        (
+            {"strata": [{"code": "y", "count": 1, "per": "year"}], "drawn_this_year": {"z": []}},
+            "rules.drawn_this_year.z",
+            "yearly quota",
+        ),
+        (
+            {"strata": [{"code": "y", "count": 1, "per": "year"}], "drawn_this_year": {"y": "u1"}},
+            "rules.drawn_this_year.y",
+            "list of ids",
+        ),
+        (
+            {"strata": [{"code": "y", "count": 1, "per": "year"}], "drawn_this_year": {"y": ["u1", 2.5]}},
+            "rules.drawn_this_year.y[1]",
+            "invalid id",
+        ),
+        (
+            {"strata": [{"code": "y", "count": 1, "per": "year"}], "drawn_this_year": {"y": [5, "u1", "5"]}},
+            "rules.drawn_this_year.y[2]",
+            "unit 5 is listed twice",
+        ),
+    ],
+)
+def test_bad_yearly_rules_name_the_field(changes, where, words):
+    exc = raises(rule_set=rules(**changes))
+    assert (exc.where, exc.source) == (where, "rules")
+    assert words in exc.message_en
+    assert exc.message_zh and exc.message_zh != exc.message_en
+
+
+def test_monthly_strata_may_say_so():
+    units, inspectors, rule_set = city()
+    explicit = copy.deepcopy(rule_set)
+    for stratum in explicit["strata"]:
+        stratum["per"] = "month"
+    result = draw(SEED, units, inspectors, explicit)
+    plain = draw(SEED, units, inspectors, rule_set)
+    assert result["assignments"] == plain["assignments"] and result["strata"] == plain["strata"]
+    assert result["inputs_sha256"]["rules"] != plain["inputs_sha256"]["rules"]  # the rules as given
+
+
+# --------------------------------------------------------------------------- what is published before the draw
+
+
+def test_inputs_sha256_are_the_digests_the_draw_reports():
+    units, inspectors, rule_set = city()
+    assert inputs_sha256(units, inspectors, rule_set) == draw(SEED, units, inspectors, rule_set)["inputs_sha256"]
+    assert inputs_sha256(units[::-1], inspectors, rule_set) == inputs_sha256(units, inspectors, rule_set)
+    with pytest.raises(DrawError) as caught:
+        inputs_sha256(units, inspectors, {**rule_set, "inspectors_per_unit": 1})
+    assert caught.value.where == "rules.inspectors_per_unit"
+    with pytest.raises(DrawError) as caught:
+        inputs_sha256(units + [unit("u001")], inspectors, rule_set)
+    assert caught.value.where == "units[u001].id"
+
+
+def before_the_draw(units, inspectors, rule_set, seed=SEED):
+    return {"seed_sha256": commitment(seed), "inputs_sha256": inputs_sha256(units, inspectors, rule_set)}
+
+
+def test_verify_against_what_was_published(published):
+    result, units, inspectors, rule_set = published
+    announced = before_the_draw(units, inspectors, rule_set)
+    assert verify(result, units, inspectors, rule_set, announced)["ok"]
+    assert verify(result, units, inspectors, rule_set, {})["ok"]  # nothing published: nothing to compare
+    assert verify(result, units, inspectors, rule_set, {"inputs_sha256": {"units": announced["inputs_sha256"][
+        "units"]}})["ok"]
+
+
+@pytest.mark.parametrize("name", ["units", "inspectors", "rules"])
+def test_verify_names_an_input_changed_after_it_was_published(published, name):
+    result, units, inspectors, rule_set = published
+    announced = before_the_draw(units, inspectors, rule_set)
+    inputs_now = {"units": units, "inspectors": inspectors, "rules": rule_set}
+    changed = copy.deepcopy(inputs_now[name])
+    if name == "rules":
+        changed["strata"][0]["count"] += 1
+    else:
+        changed.pop()
+    inputs_now[name] = changed
+    # Whoever changed it re-ran the draw, so the result matches the changed input...
+    rerun = draw(SEED, inputs_now["units"], inputs_now["inspectors"], inputs_now["rules"])
+    assert verify(rerun, inputs_now["units"], inputs_now["inspectors"], inputs_now["rules"])["ok"]
+    # ...but not what was published before the draw.
+    report = verify(rerun, inputs_now["units"], inputs_now["inspectors"], inputs_now["rules"], announced)
+    assert [(p["code"], p["field"], p["source"]) for p in report["problems"]] == [
+        ("published", f"published.inputs_sha256.{name}", name)
+    ]
+    assert announced["inputs_sha256"][name][:16] in report["problems"][0]["message_en"]
+    assert "changed after its digest was published" in report["problems"][0]["message_en"]
+
+
+def test_verify_notices_a_result_committed_to_another_seed(published):
+    result, units, inspectors, rule_set = published
+    announced = before_the_draw(units, inspectors, rule_set, seed=OTHER_SEED)
+    report = verify(result, units, inspectors, rule_set, announced)
+    assert codes(report) == ["published"] and report["problems"][0]["field"] == "published.seed_sha256"
+
+
+@pytest.mark.parametrize("announced", [[], "abc", {"inputs_sha256": ["x"]}])
+def test_verify_refuses_an_unreadable_publication(published, announced):
+    result, units, inspectors, rule_set = published
+    report = verify(result, units, inspectors, rule_set, announced)
+    assert codes(report) == ["format"] and report["problems"][0]["field"] == "published"
+
+
+def test_cli_digests(files):
+    status, out, err = cli(["digests"] + inputs(files))
+    assert status == 0, err
+    units, inspectors, rule_set = city()
+    assert json.loads(out) == {"algorithm": ALGORITHM, "inputs_sha256": inputs_sha256(units, inspectors, rule_set)}
+    rule_set["strata"][0]["per"] = "week"
+    files["rules"].write_text(json.dumps(rule_set), encoding="utf-8")
+    status, out, err = cli(["digests"] + inputs(files))
+    assert status == 2 and out == "" and "rules.strata[0].per" in err and str(files["rules"]) in err
+
+
+def test_cli_verify_published(files, tmp_path):
+    result_path, published_path = tmp_path / "result.json", tmp_path / "commitment.json"
+    _, digests, _ = cli(["digests"] + inputs(files))
+    announced = {"seed_sha256": commitment(SEED), **json.loads(digests)}
+    published_path.write_text(json.dumps(announced), encoding="utf-8")
+    assert cli(inputs(files) + ["--seed", SEED.hex(), "--output", str(result_path)])[0] == 0
+    argv = ["verify", "--result", str(result_path), "--published", str(published_path)] + inputs(files)
+    status, out, err = cli(argv)
+    assert status == 0, out + err
+    announced["inputs_sha256"]["inspectors"] = "0" * 64
+    published_path.write_text(json.dumps(announced), encoding="utf-8")
+    status, out, _ = cli(argv)
+    assert status == 1 and "[published] published.inputs_sha256.inspectors" in out
+    published_path.write_text("[]", encoding="utf-8")
+    status, _, err = cli(argv)
+    assert status == 2 and str(published_path) in err
