@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from firegov.core.lifecycle import role_of
-from firegov.core.models import Agency, Role, User
+from firegov.core.models import Agency, Role
 from firegov.core.scoping import scope
 from firegov.core.views import attempt, paginate, query_without_page, require_can
 from firegov.inspections import draws, record, services
@@ -46,8 +46,7 @@ def kinds_for(user) -> list[tuple[str, str]]:
 def inspection_create(request):
     require_can(request.user, "add", "inspections.inspection")
     unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=request.GET.get("unit") or 0)
-    officers = User.objects.filter(is_active=True, role__in=list(services.LAW_ENFORCEMENT_ROLES),
-                                   agency__in=scope(request.user, Agency.objects.all())).order_by("username")
+    officers = services.officers_for(request.user)
     if request.method == "POST":
         people = list(officers.filter(pk__in=request.POST.getlist("inspectors")))
         agencies = list(scope(request.user, Agency.objects.filter(pk__in=request.POST.getlist("agencies"))))

@@ -58,6 +58,7 @@ from tests.hazards.test_major_cases import case_payload, put_case_in
 from tests.hazards.test_transitions import EXPECTED_TARGET as HAZARD_TARGET
 from tests.hazards.test_transitions import payload as hazard_payload
 from tests.inspections.helpers import answer_all, hrefs, open_inspection
+from tests.iot.test_console import _read_blocks
 
 pytestmark = pytest.mark.django_db
 
@@ -903,22 +904,6 @@ def _fire(device, point):
     iot_services.ingest(device, [Reading(kind="status", point=point, label=point, conditions={"fire": True})])
 
 
-async def _blocks_until(response, predicate, timeout=10.0) -> list[dict]:
-    """The stream's messages as {field: value}, read until one satisfies ``predicate``."""
-    blocks, buffer = [], ""
-    iterator = response.streaming_content.__aiter__()
-    try:
-        while not blocks or not predicate(blocks[-1], blocks):
-            chunk = await asyncio.wait_for(iterator.__anext__(), timeout)
-            buffer += chunk.decode() if isinstance(chunk, bytes) else chunk
-            while "\n\n" in buffer:
-                block, buffer = buffer.split("\n\n", 1)
-                blocks.append(dict(line.split(": ", 1) for line in block.splitlines() if ": " in line))
-    finally:
-        await iterator.aclose()
-    return blocks
-
-
 def _alarm_units(blocks) -> list[str]:
     return [json.loads(b["data"])["unit"] for b in blocks if b.get("event") == "alarm"]
 
@@ -938,7 +923,7 @@ def test_the_stream_delivers_no_alarm_outside_the_jurisdiction(city, who):
         await sync_to_async(client.force_login)(user)
         response = await client.get("/monitoring/stream/")
         assert response.status_code == 200
-        reader = asyncio.ensure_future(_blocks_until(
+        reader = asyncio.ensure_future(_read_blocks(
             response, lambda _last, blocks: len(_alarm_units(blocks)) >= len(seen)))
         await asyncio.sleep(0.3)  # subscribed
         for key in order:
@@ -954,7 +939,7 @@ def test_the_stream_delivers_no_alarm_outside_the_jurisdiction(city, who):
         response = await client.get("/monitoring/stream/", {"since": since})
         assert response.status_code == 200
         try:
-            return await _blocks_until(response, lambda last, _blocks: last.get("event") in ("sync", "reload"))
+            return await _read_blocks(response, lambda last, _blocks: last.get("event") in ("sync", "reload"))
         finally:
             await sync_to_async(connections.close_all)()
 

@@ -153,12 +153,12 @@ def test_the_stream_catches_up_with_changes_the_bus_did_not_carry(city):
 
 
 async def _read_blocks(response, predicate, timeout=10.0):
-    """The stream's messages (as {field: value}) until one satisfies ``predicate``."""
+    """The stream's messages (as {field: value}) until ``predicate(last, all so far)`` holds."""
     blocks = []
     iterator = response.streaming_content.__aiter__()
     buffer = ""
     try:
-        while not blocks or not predicate(blocks[-1]):
+        while not blocks or not predicate(blocks[-1], blocks):
             chunk = await asyncio.wait_for(iterator.__anext__(), timeout)
             buffer += chunk.decode() if isinstance(chunk, bytes) else chunk
             while "\n\n" in buffer:
@@ -184,7 +184,7 @@ def test_a_console_that_comes_back_is_caught_up_from_where_it_was(city):
         await sync_to_async(client.force_login)(city.xuecheng)
         response = await client.get("/monitoring/stream/", data, headers={"Last-Event-ID": last_id} if last_id else None)
         started = asyncio.get_running_loop().time()
-        blocks = await _read_blocks(response, lambda b: b.get("event") in ("alarm", "sync", "reload"))
+        blocks = await _read_blocks(response, lambda b, _blocks: b.get("event") in ("alarm", "sync", "reload"))
         return blocks[-1], asyncio.get_running_loop().time() - started
 
     since = str(int(away_since.timestamp() * 1000))
@@ -225,7 +225,7 @@ def test_a_catch_up_of_more_rows_than_a_round_reads_sends_them_all(city, monkeyp
         client = AsyncClient()
         await sync_to_async(client.force_login)(city.xuecheng)
         response = await client.get("/monitoring/stream/", {"since": str(int(away_since.timestamp() * 1000))})
-        return await _read_blocks(response, lambda b: b.get("event") in ("sync", "reload"))
+        return await _read_blocks(response, lambda b, _blocks: b.get("event") in ("sync", "reload"))
 
     blocks = asyncio.run(scenario())
     rows = [json.loads(b["data"])["id"] for b in blocks if b.get("event") == "alarm"]
