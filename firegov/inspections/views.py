@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from firegov.core.lifecycle import role_of
 from firegov.core.models import Agency, Role
-from firegov.core.scoping import scope
+from firegov.core.scoping import as_pk, as_pks, scope
 from firegov.core.views import attempt, paginate, query_without_page, require_can
 from firegov.inspections import draws, record, services
 from firegov.inspections.filters import InspectionFilter
@@ -45,11 +45,11 @@ def kinds_for(user) -> list[tuple[str, str]]:
 @login_required
 def inspection_create(request):
     require_can(request.user, "add", "inspections.inspection")
-    unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=request.GET.get("unit") or 0)
+    unit = get_object_or_404(scope(request.user, Unit.objects.alive()), pk=as_pk(request.GET.get("unit")))
     officers = services.officers_for(request.user)
     if request.method == "POST":
-        people = list(officers.filter(pk__in=request.POST.getlist("inspectors")))
-        agencies = list(scope(request.user, Agency.objects.filter(pk__in=request.POST.getlist("agencies"))))
+        people = list(officers.filter(pk__in=as_pks(request.POST.getlist("inspectors"))))
+        agencies = list(scope(request.user, Agency.objects.filter(pk__in=as_pks(request.POST.getlist("agencies")))))
         inspection, ok = attempt(
             request, services.create_inspection, request.user, unit, request.POST.get("kind", ""),
             inspectors=people, agencies=agencies, planned_for=request.POST.get("planned_for") or None,

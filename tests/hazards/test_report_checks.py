@@ -349,3 +349,12 @@ def test_bad_references_on_pages_are_404_never_500(city, login, bad):
                        {"action": "inspect", "unit": bad}).status_code == 404
     assert client.get(f"/hazards/new/?unit={bad}").status_code == 404
     assert client.get(f"/hazards/major/new/?unit={bad}").status_code == 404
+
+
+@pytest.mark.parametrize("bad", ["abc", "1.5", "99999999999999999999999"])
+def test_the_inspection_form_takes_bad_ids_without_a_server_error(city, login, bad):
+    client = login(city.xuecheng)
+    assert client.get(f"/inspections/new/?unit={bad}").status_code == 404
+    response = client.post(f"/inspections/new/?unit={city.xc_hotel.pk}",
+                           {"kind": "routine", "inspectors": [bad, city.xuecheng.pk], "agencies": [bad]})
+    assert response.status_code == 200 and not Inspection.objects.exists()  # the form again, with its error
