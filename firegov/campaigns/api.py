@@ -28,7 +28,7 @@ from firegov.campaigns.models import (
     TargetValue,
     Task,
 )
-from firegov.core.api import ScopedViewSet, call
+from firegov.core.api import ScopedPrimaryKeyRelatedField, ScopedViewSet, call
 from firegov.core.filters import by_id
 from firegov.core.models import Agency, Region
 from firegov.core.scoping import as_pk, scope
@@ -44,8 +44,8 @@ class PhaseSerializer(serializers.ModelSerializer):
 
 class CampaignSerializer(serializers.ModelSerializer):
     phases = PhaseSerializer(many=True, required=False)
-    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all(), required=False)
-    issuer = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all(), required=False)
+    region = ScopedPrimaryKeyRelatedField(queryset=Region.objects.all(), required=False)
+    issuer = ScopedPrimaryKeyRelatedField(queryset=Agency.objects.all(), required=False)
 
     class Meta:
         model = Campaign
@@ -62,11 +62,12 @@ class MilestoneSerializer(serializers.ModelSerializer):
 
 
 class TaskSerializer(serializers.ModelSerializer):
-    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all())
-    parent = serializers.PrimaryKeyRelatedField(queryset=Task.objects.all(), required=False, allow_null=True)
-    lead = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all())
-    cooperating = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all(), many=True, required=False)
-    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all(), required=False)
+    campaign = ScopedPrimaryKeyRelatedField(queryset=Campaign.objects.all())
+    parent = ScopedPrimaryKeyRelatedField(queryset=Task.objects.all(), required=False, allow_null=True)
+    lead = ScopedPrimaryKeyRelatedField(queryset=Agency.objects.all(), with_ancestors=True)
+    cooperating = ScopedPrimaryKeyRelatedField(queryset=Agency.objects.all(), with_ancestors=True, many=True,
+                                                    required=False)
+    region = ScopedPrimaryKeyRelatedField(queryset=Region.objects.all(), required=False)
     milestones = MilestoneSerializer(many=True, required=False)
     lead_name = serializers.CharField(source="lead.name", read_only=True)
 
@@ -79,7 +80,7 @@ class TaskSerializer(serializers.ModelSerializer):
 
 
 class TargetSerializer(serializers.ModelSerializer):
-    task = serializers.PrimaryKeyRelatedField(queryset=Task.objects.all())
+    task = ScopedPrimaryKeyRelatedField(queryset=Task.objects.all())
     steps = serializers.ListField(child=serializers.DictField(), help_text='[{"by": "YYYY-MM-DD", "value": 70}]')
 
     class Meta:
@@ -282,7 +283,7 @@ class ReportEventSerializer(serializers.ModelSerializer):
 
 
 class ProgressReportSerializer(serializers.ModelSerializer):
-    task = serializers.PrimaryKeyRelatedField(queryset=Task.objects.all())
+    task = ScopedPrimaryKeyRelatedField(queryset=Task.objects.all())
     events = ReportEventSerializer(many=True, read_only=True)
 
     class Meta:
@@ -370,9 +371,9 @@ class TargetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
 
 
 class MeasureSerializer(serializers.ModelSerializer):
-    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all())
-    task = serializers.PrimaryKeyRelatedField(queryset=Task.objects.all(), required=False, allow_null=True)
-    owner = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all())
+    campaign = ScopedPrimaryKeyRelatedField(queryset=Campaign.objects.all())
+    task = ScopedPrimaryKeyRelatedField(queryset=Task.objects.all(), required=False, allow_null=True)
+    owner = ScopedPrimaryKeyRelatedField(queryset=Agency.objects.all(), with_ancestors=True)
     document_sha256 = serializers.CharField(source="document.sha256", read_only=True, default=None)
 
     class Meta:
@@ -420,9 +421,9 @@ class MeasureViewSet(CreatedInCampaign, mixins.ListModelMixin, mixins.RetrieveMo
 
 
 class AccountabilitySerializer(serializers.ModelSerializer):
-    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all())
-    agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all())
-    tasks = serializers.PrimaryKeyRelatedField(queryset=Task.objects.all(), many=True, required=False)
+    campaign = ScopedPrimaryKeyRelatedField(queryset=Campaign.objects.all())
+    agency = ScopedPrimaryKeyRelatedField(queryset=Agency.objects.all(), with_ancestors=True)
+    tasks = ScopedPrimaryKeyRelatedField(queryset=Task.objects.all(), many=True, required=False)
 
     class Meta:
         model = Accountability

@@ -47,7 +47,7 @@ from firegov.core.attachments import store as store_attachment
 from firegov.core.lifecycle import TransitionError, check
 from firegov.core.models import Agency, AgencyKind, Region, Role, Sector, User
 from firegov.core.roles import can
-from firegov.core.scoping import require_visible, scope, subtree_q, user_region_path
+from firegov.core.scoping import as_pk, require_visible, scope, subtree_q, user_region_path
 from firegov.core.views import by_child_region
 from firegov.hazards import categories
 from firegov.hazards.models import Hazard, HazardSource, HazardStatus, Severity, overdue_q
@@ -132,18 +132,20 @@ def _agency(value, field: str, within: str) -> Agency:
     """An agency whose region lies inside ``within`` or above it (a city department leads tasks
     of a county's list too)."""
     try:
-        agency = Agency.objects.get(pk=getattr(value, "pk", value))
-    except (Agency.DoesNotExist, ValueError, TypeError):
+        agency = Agency.objects.get(pk=as_pk(getattr(value, "pk", value)))
+    except Agency.DoesNotExist:
         raise ValidationError({field: _("Choose an existing agency.")}) from None
     if not (_inside(agency.region_path, within) or _inside(within, agency.region_path)):
         raise ValidationError({field: _("%(agency)s works outside this campaign's region.") % {"agency": agency}})
     return agency
 
 
-def _region(value, field: str, within: str) -> Region:
+def _region(value, field: str, within: str, among=None) -> Region:
+    """A region inside ``within``, one of ``among`` (all regions by default; a region outside the
+    user's jurisdiction then gets the answer a missing one gets)."""
     try:
-        region = Region.objects.get(pk=getattr(value, "pk", value))
-    except (Region.DoesNotExist, ValueError, TypeError):
+        region = (Region.objects.all() if among is None else among).get(pk=as_pk(getattr(value, "pk", value)))
+    except Region.DoesNotExist:
         raise ValidationError({field: _("Choose an existing region.")}) from None
     if not _inside(region.path, within):
         raise ValidationError({field: _("The region must lie within %(region)s.") % {"region": within}})
@@ -299,7 +301,7 @@ def derive(user, parent: Campaign, region: Region | int | None = None, name: str
     agency = user.agency
     if agency is None:
         raise ValidationError(_("Only an agency derives its own lists."))
-    region = _region(region or agency.region_id, "region", parent.region_path)
+    region = _region(region or agency.region_id, "region", parent.region_path, scope(user, Region.objects.all()))
     if not user.is_system_admin and not _inside(region.path, agency.region_path):
         raise PermissionDenied
     if region.path == parent.region_path:

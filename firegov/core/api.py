@@ -15,7 +15,7 @@ from firegov.core.filters import AgencyFilter, RegionFilter
 from firegov.core.lifecycle import TransitionError
 from firegov.core.models import Agency, Region
 from firegov.core.roles import can
-from firegov.core.scoping import scope
+from firegov.core.scoping import as_pk, scope
 
 ACTIONS = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "POST": "add", "PUT": "change", "PATCH": "change",
            "DELETE": "delete"}
@@ -41,6 +41,31 @@ class Conflict(ApiValidationError):
 
     def __init__(self, message, code):
         super().__init__({"detail": message, "code": code})
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A reference to a row the requesting user may see. A row outside the user's jurisdiction gets
+    the very answer a missing one gets ("object does not exist"): a create path is no oracle for
+    what exists elsewhere. ``with_ancestors`` also admits the rows of the regions above the user's
+    (the agencies a county may name)."""
+
+    def __init__(self, *, with_ancestors: bool | None = None, **kwargs):
+        self.with_ancestors = with_ancestors
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return scope(getattr(request, "user", None), super().get_queryset(), with_ancestors=self.with_ancestors)
+
+    def to_internal_value(self, data):
+        # The value the object already has is taken back as it is: a record sent back unchanged
+        # (a unit manager's own unit names a region the manager does not administer).
+        instance = getattr(self.parent, "instance", None)
+        if instance is not None and not isinstance(self.parent, serializers.ManyRelatedField):
+            current = getattr(instance, self.source, None)
+            if current is not None and as_pk(data) == current.pk:
+                return current
+        return super().to_internal_value(data)
 
 
 class RolePermission(permissions.BasePermission):

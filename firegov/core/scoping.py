@@ -76,9 +76,15 @@ def spec_for(model) -> ScopeSpec:
     return spec
 
 
-def scope(user, queryset: QuerySet) -> QuerySet:
-    """Rows of ``queryset`` that ``user`` may see (region subtree × sector × role)."""
+def scope(user, queryset: QuerySet, *, with_ancestors: bool | None = None) -> QuerySet:
+    """Rows of ``queryset`` that ``user`` may see (region subtree × sector × role).
+
+    ``with_ancestors=True`` adds the rows of the regions above the user's whatever the model
+    declares: the agencies a county may name (its city's detachment and departments lead tasks of
+    the county's lists too), although it does not administer them."""
     spec = spec_for(queryset.model)
+    if with_ancestors is None:
+        with_ancestors = spec.with_ancestors
     if user is None or not user.is_authenticated or not user.is_active:
         return queryset.none()
     if user.is_system_admin:
@@ -91,7 +97,7 @@ def scope(user, queryset: QuerySet) -> QuerySet:
     if agency is None or not user.role:
         return queryset.none()
     region = subtree_q(spec.region_field, agency.region_path)
-    if spec.with_ancestors:
+    if with_ancestors:
         region |= Q(**{f"{spec.region_field}__in": prefixes(agency.region_path)})
     queryset = queryset.filter(region)
     if user.role == Role.DEPARTMENT_OFFICER:

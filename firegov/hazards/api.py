@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from firegov.core.api import ScopedViewSet, call
+from firegov.core.api import ScopedPrimaryKeyRelatedField, ScopedViewSet, call
 from firegov.core.models import Agency, Region
 from firegov.core.pagination import CappedPagination
 from firegov.core.scoping import as_pk, as_pks, scope
@@ -45,7 +45,7 @@ class HazardEventSerializer(serializers.ModelSerializer):
 
 
 class HazardSerializer(serializers.ModelSerializer):
-    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
+    unit = ScopedPrimaryKeyRelatedField(queryset=Unit.objects.all())
     unit_name = serializers.CharField(source="unit.name", read_only=True)
     overdue = serializers.BooleanField(read_only=True)
     notice_number = serializers.CharField(source="notice.number", read_only=True, default=None)
@@ -121,8 +121,8 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
 
 
 class CaseSerializer(serializers.ModelSerializer):
-    hazards = serializers.PrimaryKeyRelatedField(many=True, queryset=Hazard.objects.all())
-    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
+    hazards = ScopedPrimaryKeyRelatedField(many=True, queryset=Hazard.objects.all())
+    unit = ScopedPrimaryKeyRelatedField(queryset=Unit.objects.all())
     notice_number = serializers.CharField(source="notice.number", read_only=True, default=None)
 
     class Meta:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
@@ -69,10 +70,15 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         data = form.validated_data
         user = request.user
         unit = get_object_or_404(scope(user, Unit.objects.alive()), pk=data["unit"])
-        inspectors = list(User.objects.filter(pk__in=data.get("inspectors") or []))
+        # People and agencies outside the user's jurisdiction (and the agencies above it) are as
+        # unknown as missing ones: the answer must not tell which exist.
+        known = scope(user, Agency.objects.all(), with_ancestors=True)
+        inspectors = list(User.objects.filter(pk__in=data.get("inspectors") or [], agency__in=known))
         if len(inspectors) != len(set(data.get("inspectors") or [])):
-            raise ApiValidationError({"inspectors": ["unknown user"]})
-        agencies = list(scope(user, Agency.objects.filter(pk__in=data.get("agencies") or [])))
+            raise ApiValidationError({"inspectors": [_("Choose existing users.")]})
+        agencies = list(known.filter(pk__in=data.get("agencies") or []))
+        if len(agencies) != len(set(data.get("agencies") or [])):
+            raise ApiValidationError({"agencies": [_("Choose existing agencies.")]})
         inspection = call(services.create_inspection, user, unit, data["kind"], inspectors=inspectors,
                           agencies=agencies, planned_for=data.get("planned_for"),
                           checklist=data.get("checklist") or None, experts=data.get("experts") or "")

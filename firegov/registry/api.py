@@ -7,7 +7,7 @@ from django.http import Http404
 from rest_framework import mixins, serializers
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
-from firegov.core.api import ScopedViewSet
+from firegov.core.api import ScopedPrimaryKeyRelatedField, ScopedViewSet
 from firegov.core.models import Agency, Region
 from firegov.kernels.uscc import check as check_uscc
 from firegov.registry import services
@@ -23,8 +23,8 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class UnitSerializer(serializers.ModelSerializer):
-    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all())
-    department = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all(), allow_null=True,
+    region = ScopedPrimaryKeyRelatedField(queryset=Region.objects.all())
+    department = ScopedPrimaryKeyRelatedField(queryset=Agency.objects.all(), with_ancestors=True, allow_null=True,
                                                     required=False)
     classification = ReasonSerializer(many=True, read_only=True)
 

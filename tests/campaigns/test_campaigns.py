@@ -72,7 +72,10 @@ def test_report_refusals(city, plan, api_for):
     campaign, top, schools, lanes, hospitals = plan
     jiaoyu = api_for(city.jiaoyu)
     refused = jiaoyu.post("/api/progress-reports/", {"task": lanes.pk, "done": "x", "percent": 10}, format="json")
-    assert refused.status_code == 404  # a task it neither leads nor cooperates on is not even visible
+    # A task it neither leads nor cooperates on is not even visible: the answer a missing task gets.
+    assert refused.status_code == 400
+    missing = jiaoyu.post("/api/progress-reports/", {"task": 10**9, "done": "x", "percent": 10}, format="json")
+    assert refused.json()["task"] == [missing.json()["task"][0].replace(str(10**9), str(lanes.pk))]
     report = jiaoyu.post("/api/progress-reports/", {"task": schools.pk, "period": f"{YEAR}-11", "done": "推进中",
                                                      "percent": 140}, format="json")
     assert report.status_code == 400 and "percent" in report.json()

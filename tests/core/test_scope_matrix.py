@@ -802,18 +802,7 @@ ORACLE_NAMES = ["hazard.unit", "inspection.unit", "inspection.inspectors", "case
                 "accountability.agency", "accountability.tasks", "unit.region", "derive.region"]
 
 
-# Known and open (stop 15 note): these create paths validate a reference against an unscoped
-# queryset first and check the jurisdiction afterwards, so an out-of-reach pk gets another answer
-# than a missing one. Strict: fixing one turns its xfail into a failure until it is removed here.
-OPEN_ORACLES = {"hazard.unit", "case.unit", "case.hazards", "task.campaign", "task.parent", "task.lead",
-                "progress-report.task", "target.task", "measure.campaign", "measure.task", "measure.owner",
-                "accountability.campaign", "accountability.agency", "accountability.tasks", "unit.region",
-                "derive.region", "inspection.inspectors"}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="existence oracle, open")) if n in OPEN_ORACLES
-    else n for n in ORACLE_NAMES])
+@pytest.mark.parametrize("name", ORACLE_NAMES)
 def test_a_reference_outside_the_jurisdiction_answers_like_a_missing_one(oracle, api_for, name):
     cases = _oracle_cases(oracle)
     assert set(cases) == set(ORACLE_NAMES)
@@ -827,6 +816,44 @@ def test_a_reference_outside_the_jurisdiction_answers_like_a_missing_one(oracle,
     assert _normalised(outside) == _normalised(missing), (
         f"outside: {outside.status_code} {outside.content.decode()[:300]} / "
         f"missing: {missing.status_code} {missing.content.decode()[:300]}")
+
+
+def test_a_county_names_the_agencies_above_it_but_not_those_beside_it(oracle, api_for):
+    """The scoped references still take what a county needs: a city department or the detachment
+    leads, cooperates on, owns or answers for what is in the county's lists, supervises a county
+    unit and joins its inspections. Another county's agency is as unknown as a missing one."""
+    w = oracle
+    api = api_for(w.xc_supervisor)
+    task = api.post("/api/tasks/", {"campaign": w.X.pk, "title": "市级牵头任务", "lead": w.edu.pk,
+                                    "cooperating": [w.detachment.pk, w.xc_edu.pk]}, format="json")
+    assert task.status_code == 201, task.content
+    assert (task.json()["lead"], sorted(task.json()["cooperating"])) == (w.edu.pk, sorted([w.detachment.pk,
+                                                                                           w.xc_edu.pk]))
+    beside = api.post("/api/tasks/", {"campaign": w.X.pk, "title": "越权协办", "lead": w.edu.pk,
+                                      "cooperating": [w.tz_brigade.pk]}, format="json")
+    assert beside.status_code == 400 and list(beside.json()) == ["cooperating"]
+    measure = api.post("/api/measures/", {"campaign": w.X.pk, "title": "市级措施", "kind": "policy",
+                                          "owner": w.detachment.pk}, format="json")
+    assert measure.status_code == 201, measure.content
+    record = api.post("/api/accountability/", {"campaign": w.X.pk, "agency": w.edu.pk, "kind": "warning",
+                                               "reason": "推进不力", "tasks": [w.tasks["X1.1"].pk]}, format="json")
+    assert record.status_code == 201, record.content
+    inspector = api_for(w.xuecheng)
+    unit = inspector.post("/api/units/", {"name": "市教育局主管学校", "place_type": "school", "region": w.xc_grid.pk,
+                                          "address": "某路2号", "department": w.edu.pk}, format="json")
+    assert unit.status_code == 201, unit.content
+    joint = inspector.post("/api/inspections/", {"unit": w.xc_hotel.pk, "kind": "joint",
+                                                 "inspectors": [w.xuecheng.pk, w.zhidui.pk],
+                                                 "agencies": [w.edu.pk]}, format="json")
+    assert joint.status_code == 201, joint.content
+    assert joint.json()["agencies"] == [w.edu.pk]
+    hidden = inspector.post("/api/inspections/", {"unit": w.xc_hotel.pk, "kind": "joint",
+                                                  "inspectors": [w.xuecheng.pk], "agencies": [w.tz_brigade.pk]},
+                            format="json")
+    missing = inspector.post("/api/inspections/", {"unit": w.xc_hotel.pk, "kind": "joint",
+                                                   "inspectors": [w.xuecheng.pk], "agencies": [MISSING]},
+                             format="json")
+    assert hidden.status_code == 400 and _normalised(hidden) == _normalised(missing)
 
 
 def _filter_cases(w) -> dict:
