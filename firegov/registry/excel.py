@@ -173,7 +173,9 @@ class RowLookup:
         self.regions_by_name: dict[str, list[Region]] = {}
         for r in regions:
             self.regions_by_name.setdefault(_normal(r.name), []).append(r)
-        departments = scope(user, Agency.objects.filter(kind=AgencyKind.DEPARTMENT))
+        # The departments above the user's region too; a nearer one wins a name they share.
+        departments = scope(user, Agency.objects.filter(kind=AgencyKind.DEPARTMENT),
+                            with_ancestors=True).order_by("region_path", "pk")
         self.departments = {_normal(a.name): a for a in departments}
         self.departments.update({_normal(a.short_name): a for a in departments if a.short_name})
         self.place_types = {code: code for code in PLACE_TYPES}

@@ -9,7 +9,7 @@ from django.forms.models import ModelChoiceIterator
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from firegov.core.models import Agency, AgencyKind, Region, RegionLevel
+from firegov.core.models import Agency, AgencyKind, Region, RegionLevel, Role
 from firegov.core.scoping import scope
 from firegov.kernels.place_types import ATTRIBUTES
 from firegov.kernels.uscc import check as check_uscc
@@ -84,7 +84,14 @@ class UnitForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["region"] = scoped_region_field(user)
-        self.fields["department"].queryset = scope(user, Agency.objects.filter(kind=AgencyKind.DEPARTMENT))
+        self.fields["department"].queryset = scope(user, Agency.objects.filter(kind=AgencyKind.DEPARTMENT),
+                                                   with_ancestors=True).order_by("region_path", "name")
+        if user.role == Role.UNIT_MANAGER and self.instance.pk:
+            # A unit keeps its own record but does not move itself (shown, not editable).
+            self.fields["region"].queryset = Region.objects.filter(pk=self.instance.region_id)
+            self.fields["department"].queryset = Agency.objects.filter(pk=self.instance.department_id)
+            for name in ("region", "department", "status"):
+                self.fields[name].disabled = True
         for name, attr in ATTRIBUTES.items():
             field = attribute_field(attr)
             self.fields[ATTR_PREFIX + name] = field

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from firegov.core import deadlines, worktime
 from firegov.core.models import Agency, AgencyKind, Region, Role, User
 from firegov.core.roles import can
-from firegov.core.scoping import agencies_covering, can_see, require_visible
+from firegov.core.scoping import agencies_covering, can_see, require_visible, scope
 from firegov.kernels.place_types import AttributeValueError, validate_attributes
 from firegov.registry.models import Community, Unit
 
@@ -44,11 +44,17 @@ def check_region_in_scope(user, region: Region) -> None:
         raise ValidationError({"region": _("This region is outside your jurisdiction.")})
 
 
-def check_department_in_scope(user, department: Agency | None) -> None:
+def check_department_in_scope(user, department: Agency | None, region: Region | None = None) -> None:
+    """An industry department of the user's jurisdiction or above it (a city bureau supervises
+    units in its counties) whose region contains the unit's."""
     if department is None:
         return
-    if department.kind != AgencyKind.DEPARTMENT:
+    if department.kind != AgencyKind.DEPARTMENT or not scope(
+            user, Agency.objects.filter(pk=department.pk), with_ancestors=True).exists():
         raise ValidationError({"department": _("Choose an industry department.")})
+    if region is not None and not region.path.startswith(department.region_path):
+        raise ValidationError({"department": _("%(agency)s does not supervise units in %(region)s.")
+                               % {"agency": department, "region": region}})
     if user.role == Role.DEPARTMENT_OFFICER and department.sector != user.agency.sector:
         raise ValidationError({"department": _("You can only assign units to your own sector.")})
 
@@ -62,6 +68,8 @@ def save_unit(user, data: dict, unit: Unit | None = None) -> Unit:
     if unit is not None:
         require_visible(user, Unit.objects.alive(), unit.pk)
     unit = unit or Unit()
+    # From the database: a bound form has already written the new values onto ``unit``.
+    before = Unit.objects.filter(pk=unit.pk).values_list("department_id", "region_id").first() if unit.pk else None
     for field in UNIT_FIELDS:
         if field in data:
             setattr(unit, field, data[field])
@@ -71,8 +79,10 @@ def save_unit(user, data: dict, unit: Unit | None = None) -> Unit:
         unit.region, unit.department, unit.status = original.region, original.department, original.status
     unit.attributes = clean_attributes(unit.attributes)
     unit.uscc = (unit.uscc or "").strip().upper()
-    check_region_in_scope(user, unit.region)
-    check_department_in_scope(user, unit.department)
+    if before is None or unit.region_id != before[1]:
+        check_region_in_scope(user, unit.region)
+    if (unit.department_id, unit.region_id) != before:
+        check_department_in_scope(user, unit.department, unit.region)
     if user.role == Role.DEPARTMENT_OFFICER and unit.department is None:
         raise ValidationError({"department": _("Choose an industry department.")})
     unit.full_clean(exclude=["managers", "region_path", "sector", "classification", "classified_with"])

@@ -144,3 +144,24 @@ def test_import_requires_the_right_role_and_a_real_file(city, client):
     assert response.status_code == 200 and re.search("Excel|xlsx", response.content.decode())
     # a token from someone else's session is refused
     assert client.post("/units/import/preview/", {"token": "deadbeef"}).status_code == 404
+
+
+def test_the_supervising_department_may_be_the_citys(city, client):
+    """A county imports schools supervised by the city's education bureau; another county's bureau
+    is not found, as if it did not exist."""
+    from firegov.core.models import Agency, AgencyKind
+
+    Agency.objects.create(name="滕州市卫生健康局", kind=AgencyKind.DEPARTMENT, region=city.tz, sector="health")
+    client.force_login(city.xc_supervisor)
+    headers = ("单位名称", "场所类型", "所属区划", "地址", "行业主管部门")
+    rows = [["市属学校", "school", "370403001", "临城街道2号", "枣庄市教育局"],
+            ["越界医院", "hospital", "370403001", "临城街道3号", "滕州市卫生健康局"]]
+    token, mapping, _ = upload(client, rows, headers=headers)
+    response = client.post("/units/import/preview/", mapping_post(token, mapping))
+    first, second = response.context["results"]
+    assert not first.errors
+    assert second.errors == ["行业主管部门“滕州市卫生健康局”不存在或不在您的辖区内"]
+    token, mapping, _ = upload(client, rows[:1], headers=headers)
+    client.post("/units/import/preview/", mapping_post(token, mapping))
+    assert client.post("/units/import/commit/", {"token": token}).status_code == 302
+    assert Unit.objects.get(name="市属学校").department == city.edu

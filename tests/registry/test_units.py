@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from stdnum.cn import uscc as stdnum_uscc
 
-from firegov.core.models import Deadline
+from firegov.core.models import Agency, AgencyKind, Deadline
 from firegov.kernels.uscc import make as make_uscc
 from firegov.registry.models import Unit
 from tests.core.test_audit import unit_post_data
@@ -94,6 +94,55 @@ def test_unit_manager_edits_own_unit_but_cannot_move_it(city, api_for):
     assert city.xc_hotel.region_id == city.xc_grid.pk
     assert api.post("/api/units/", {"name": "x", "place_type": "hotel", "region": city.xc_comm.pk,
                                     "address": "y"}, format="json").status_code == 403
+
+
+def test_a_unit_manager_sends_its_record_back_unchanged(city, api_for):
+    api = api_for(city.danwei)
+    record = api.get(f"/api/units/{city.xc_hotel.pk}/").json()
+    record["safety_manager"] = "赵六"
+    response = api.patch(f"/api/units/{city.xc_hotel.pk}/", {k: record[k] for k in (
+        "name", "region", "department", "address", "safety_manager")}, format="json")
+    assert response.status_code == 200, response.content
+    city.xc_hotel.refresh_from_db()
+    assert (city.xc_hotel.safety_manager, city.xc_hotel.region_id) == ("赵六", city.xc_grid.pk)
+
+
+def test_a_unit_manager_edits_its_unit_on_the_page(city, client):
+    client.force_login(city.danwei)
+    page = client.get(f"/units/{city.xc_hotel.pk}/edit/").content.decode()
+    assert "第一网格" in page and "disabled" in page
+    data = unit_post_data(city, name="薛城宾馆", safety_manager="钱七", region=city.tz_comm.pk,
+                          department=city.edu.pk, status="closed", attr_guest_rooms="80")
+    response = client.post(f"/units/{city.xc_hotel.pk}/edit/", data)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    city.xc_hotel.refresh_from_db()
+    assert city.xc_hotel.safety_manager == "钱七"
+    assert (city.xc_hotel.region_id, city.xc_hotel.department_id, city.xc_hotel.status) == (
+        city.xc_grid.pk, None, "operating")
+
+
+def test_the_supervising_department_covers_the_unit(city, client, api_for):
+    """A county unit may be supervised by its county's bureau or the city's, never by a bureau of
+    another county (pages, API and import offer and take the same departments)."""
+    tz_health = Agency.objects.create(name="滕州市卫生健康局", kind=AgencyKind.DEPARTMENT, region=city.tz,
+                                      sector="health")
+    client.force_login(city.xuecheng)
+    form = client.get("/units/new/").content.decode()
+    assert "枣庄市教育局" in form and "薛城区教育和体育局" in form and "滕州市卫生健康局" not in form
+    assert client.post("/units/new/", unit_post_data(city, department=city.edu.pk)).status_code == 302
+    assert Unit.objects.get(name="新建测试酒店").department == city.edu
+    answer = client.post("/units/new/", unit_post_data(city, name="越界主管", department=tz_health.pk))
+    assert answer.status_code == 200 and not Unit.objects.filter(name="越界主管").exists()
+    # The detachment sees both counties' bureaus, but one county's bureau supervises nothing in the other.
+    api = api_for(city.zhidui)
+    body = {"name": "滕州某医院", "place_type": "hospital", "region": city.tz_comm.pk, "address": "滕州某路"}
+    wrong = api.post("/api/units/", {**body, "department": city.xc_edu.pk}, format="json")
+    assert wrong.status_code == 400 and "薛城区教育和体育局" in wrong.json()["department"][0]
+    assert api.post("/api/units/", {**body, "department": tz_health.pk}, format="json").status_code == 201
+    moved = api.patch(f"/api/units/{city.xc_school.pk}/", {"region": city.tz_comm.pk}, format="json")
+    assert moved.status_code == 400 and "department" in moved.json()
+    city.xc_school.refresh_from_db()
+    assert city.xc_school.region_id == city.xc_comm.pk
 
 
 def test_department_officer_sees_only_own_sector(city, api_for):
