@@ -27,6 +27,7 @@ from firegov.hazards.models import (  # noqa: F401 - OPEN/DONE/overdue_q are use
 )
 from firegov.hazards.models import (
     CaseEvent,
+    CaseStatus,
     DocumentType,
     Hazard,
     HazardDocument,
@@ -608,6 +609,60 @@ def hazards_from_inspection(sender, inspection, user, failed, extra=(), **kwargs
             evidence.save()
         created.append(hazard)
     return created
+
+
+# --------------------------------------------------------------------------- upgrades
+
+UNDER_ORDER = (HazardStatus.ORDERED, HazardStatus.RECTIFYING, HazardStatus.SUBMITTED)
+
+
+def backfill_deadlines(now: datetime | None = None, dry_run: bool = False) -> dict[str, int]:
+    """Bring the deadlines of a database written by an older firegov up to the present rules, once
+    after an upgrade (``firegov manage backfill_deadlines``); running it again changes nothing.
+
+    - An open hazard under a rectification order (ordered, rectifying, submitted) gets the
+      re-inspection date of 消防监督检查规定 Art. 20, 3 working days after the deadline or the
+      application, whichever comes first, and the brigade's re-inspection deadline. Older versions
+      set it only when the unit applied, and then from the application.
+    - A determined major-hazard case whose notice has not been recorded as served gets the
+      3-working-day service deadline. Listed and later cases are left alone: listing presupposes the
+      served notice, which older versions had no field for.
+
+    Deadlines already overdue escalate at the next run of the deadline job, as they would have.
+    """
+    from django.contrib.contenttypes.models import ContentType
+
+    now = now or timezone.now()
+    counts = {"hazards": 0, "cases": 0}
+    live = set(deadlines.Deadline.objects.filter(
+        content_type=ContentType.objects.get_for_model(Hazard), purpose=REINSPECT,
+        state__in=deadlines.LIVE).values_list("object_id", flat=True))
+    pending = Hazard.objects.filter(status__in=UNDER_ORDER).exclude(due_at=None, submitted_at=None)
+    for pk, due_at, submitted_at, reinspect_due_at in pending.values_list(
+            "pk", "due_at", "submitted_at", "reinspect_due_at").iterator(chunk_size=2000):
+        if str(pk) in live and reinspect_due_at == reinspection_due(due_at, submitted_at):
+            continue
+        counts["hazards"] += 1
+        if dry_run:
+            continue
+        with transaction.atomic():  # the row as it is now, locked against a transition meanwhile
+            hazard = Hazard.objects.select_for_update(of=("self",)).select_related("unit").filter(
+                pk=pk, status__in=UNDER_ORDER).first()
+            if hazard is not None:
+                schedule_reinspection(hazard, now)
+                hazard.save(update_fields=["reinspect_due_at"])
+    case_ct = ContentType.objects.get_for_model(MajorHazardCase)
+    registered = set(deadlines.Deadline.objects.filter(content_type=case_ct, purpose=CASE_NOTICE)
+                     .values_list("object_id", flat=True))
+    for case in MajorHazardCase.objects.filter(status=CaseStatus.DETERMINED, notice_served_at=None).exclude(
+            notice_due=None).select_related("unit"):
+        if str(case.pk) in registered:
+            continue
+        counts["cases"] += 1
+        if not dry_run:
+            deadlines.register(case, CASE_NOTICE, f"{case.unit.name}：送达重大火灾隐患整改通知书", case.notice_due,
+                               "major-hazard-notice", now=now)
+    return counts
 
 
 def connect() -> None:

@@ -8,6 +8,7 @@ make-up working days. Spring Festival 02-15..02-23 is off; Saturday 02-14 and 02
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
@@ -302,3 +303,52 @@ def test_an_extension_moves_the_deadline_and_restarts_the_reminders(city, school
     assert deadlines.run_due(now=at(2026, 10, 15, 8)) == 0
     assert deadlines.run_due(now=at(2026, 10, 15, 9)) == 1
     assert recipients("deadline.remind") == ["danwei"] * 3
+
+
+# --------------------------------------------------------------------------- upgrading an older database
+
+
+def test_backfill_brings_an_older_databases_deadlines_up_to_date(city, school, clock):
+    """What an older firegov left: no re-inspection deadline for a hazard nobody applied for, one
+    counted from a late application, and a determined case with no service deadline. The command
+    sets them by the present rules, leaves the rest alone, and a second run changes nothing."""
+    from django.core.management import call_command
+
+    from tests.hazards.test_major_cases import propose, put_case_in
+
+    ordered = ordered_hazard(city, school, clock, at(2026, 9, 21, 10), date(2026, 9, 29))
+    late = ordered_hazard(city, school, clock, at(2026, 9, 21, 11), date(2026, 9, 29))
+    clock.set(at(2026, 9, 30, 10))
+    late = services.transition(city.danwei, late, "submit", {"note": "已整改"})
+    closed = ordered_hazard(city, school, clock, at(2026, 9, 21, 12), date(2026, 9, 29))
+    # The older version: the re-inspection date only from an application, and from the application.
+    Deadline.objects.filter(purpose=services.REINSPECT, object_id__in=[str(ordered.pk), str(closed.pk)]).delete()
+    type(ordered).objects.filter(pk=ordered.pk).update(reinspect_due_at=None)
+    type(closed).objects.filter(pk=closed.pk).update(status=HazardStatus.CLOSED, reinspect_due_at=None)
+    old_late = services.due_after_workdays(late.submitted_at, 3)  # 10-10, the make-up Saturday
+    type(late).objects.filter(pk=late.pk).update(reinspect_due_at=old_late)
+    Deadline.objects.filter(purpose=services.REINSPECT, object_id=str(late.pk)).update(due_at=old_late)
+    determined = put_case_in(propose(city, school), "determined")
+    type(determined).objects.filter(pk=determined.pk).update(notice_due=end_of(2026, 10, 12))
+    listed = put_case_in(propose(city, school), "listed")
+    type(listed).objects.filter(pk=listed.pk).update(notice_due=end_of(2026, 10, 12))
+    assert not Deadline.objects.filter(purpose=services.CASE_NOTICE).exists()
+    out = io.StringIO()
+    call_command("backfill_deadlines", "--dry-run", stdout=out)
+    assert "2 hazards and 1 major-hazard cases would be brought up to date" in out.getvalue()
+    assert not Deadline.objects.filter(purpose=services.REINSPECT, object_id=str(ordered.pk)).exists()
+    call_command("backfill_deadlines", stdout=out)
+    for hazard in (ordered, late):
+        hazard.refresh_from_db()
+        assert hazard.reinspect_due_at == end_of(2026, 10, 9), hazard  # 3 working days after 09-29
+        deadline = Deadline.objects.get(purpose=services.REINSPECT, object_id=str(hazard.pk))
+        assert (deadline.state, deadline.due_at) == ("open", end_of(2026, 10, 9))
+    assert hazard.deadline_at == end_of(2026, 10, 9)  # the submitted hazard's running deadline moved too
+    closed.refresh_from_db()
+    assert closed.reinspect_due_at is None
+    assert not Deadline.objects.filter(purpose=services.REINSPECT, object_id=str(closed.pk)).exists()
+    notice = Deadline.objects.get(purpose=services.CASE_NOTICE)
+    assert (notice.object_id, notice.due_at, notice.state) == (str(determined.pk), end_of(2026, 10, 12), "open")
+    again = io.StringIO()
+    call_command("backfill_deadlines", stdout=again)
+    assert "0 hazards and 0 major-hazard cases brought up to date" in again.getvalue()
