@@ -282,6 +282,13 @@ def test_a_year_of_history_follows_the_lifecycle_tables(demo_with_history):
         for event in case.events.exclude(action="propose"):
             assert event.from_status in CASE_TRANSITIONS[event.action].sources
     assert MajorHazardCase.objects.filter(status="listed").exists()
+    # Units with a manager inspect themselves (单位自查): the hazards they find wait for the brigade.
+    found_by_units = Hazard.objects.filter(source="self").select_related("inspection", "found_by")
+    assert found_by_units.count() >= 5
+    for hazard in found_by_units:
+        assert hazard.inspection.kind == "self" and hazard.found_by.role == "unit_manager"
+        assert hazard.unit.managers.filter(pk=hazard.found_by_id).exists()
+        assert hazard.events.order_by("at", "id").first().to_status == "reported"
     assert PublicReport.objects.exists()
     checked = PublicReport.objects.filter(inspection__isnull=False).select_related("inspection")
     assert checked.filter(status="valid", hazard__isnull=False).exists()

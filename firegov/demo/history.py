@@ -84,14 +84,28 @@ def _staff(brigades: dict, rng: random.Random, fake) -> dict[int, list[User]]:
     return team
 
 
+def _unit_managers(units: list[Unit], rng: random.Random, fake) -> None:
+    """A manager account (消防安全管理人, no usable password) for one in four key units that have
+    none, so that the history holds self-inspections (单位自查) and the hazards they found."""
+    for unit in units:
+        if unit.key_unit and unit.status == "operating" and rng.random() < 0.25 and not unit.managers.exists():
+            name = unit.safety_manager or fake.name()
+            user = User(username=f"unit{unit.pk}", role=Role.UNIT_MANAGER, last_name=name[:1], first_name=name[1:])
+            user.set_unusable_password()
+            user.save()
+            unit.managers.add(user)
+
+
 def load_history(rng: random.Random, fake, agencies: dict, units: list[Unit], now: datetime) -> dict:
     if not units:
         return {"inspections": 0, "hazards": 0}
     brigades = agencies["brigades"]
     team = _staff(brigades, rng, fake)
     grid = User.objects.filter(role=Role.GRID_WORKER).first()
+    _unit_managers(units, rng, fake)
     managers = {u.pk: u.managers.first() for u in units}
     operating = [u for u in units if u.status == "operating"]
+    managed = [u for u in operating if managers[u.pk] is not None]
     brigade_of = {u.pk: hazard_services.responsible_brigade(u) for u in operating}
     counters = {"inspections": 0, "hazards": 0}
     start = now - timedelta(days=365)
@@ -103,11 +117,11 @@ def load_history(rng: random.Random, fake, agencies: dict, units: list[Unit], no
     # routine inspection, so that the ledger also holds hazards still waiting to be confirmed or ordered.
     recent_from = total - max(6, total // 50)
     for n in range(total):
-        unit = rng.choice(operating)
+        kind = rng.choices([k for k, _w in KIND_WEIGHTS], [w for _k, w in KIND_WEIGHTS])[0]
+        unit = rng.choice(managed if kind == InspectionKind.SELF and managed else operating)
         brigade = brigade_of[unit.pk]
         if brigade is None:
             continue
-        kind = rng.choices([k for k, _w in KIND_WEIGHTS], [w for _k, w in KIND_WEIGHTS])[0]
         fresh = n >= recent_from
         if fresh:  # within the last two days, whatever the calendar (patrols and checks go on at weekends)
             kind = InspectionKind.PATROL if n % 2 else InspectionKind.ROUTINE
