@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from firegov.core import bulk, deadlines, notify
 from firegov.core.lifecycle import actions_from, check, role_of
 from firegov.core.models import Agency, Role, User
-from firegov.core.scoping import can_see, prefixes, require_visible
+from firegov.core.scoping import as_pk, can_see, prefixes, require_visible
 from firegov.hazards.models import Hazard
 from firegov.hazards.services import device_recovered, report_device_hazard
 from firegov.iot import forwarding as forwarding_module
@@ -364,12 +364,11 @@ def _acknowledge(alarm: Alarm, user, now: datetime) -> None:
 
 
 def _assignee(alarm: Alarm, value) -> User:
-    try:
-        assignee = User.objects.get(pk=int(value), is_active=True)
-    except (TypeError, ValueError, User.DoesNotExist):
-        raise ValidationError({"assignee": _("Choose an active user.")}) from None
-    if role_of(assignee) not in HANDLERS or not can_see(assignee, Alarm.objects.all(), alarm.pk):
-        raise ValidationError({"assignee": _("This user cannot handle alarms of this unit.")})
+    """An active user who may handle ``alarm``. One answer for every refusal: a missing user and
+    one of another county are not told apart."""
+    assignee = User.objects.filter(pk=as_pk(value), is_active=True).first()
+    if assignee is None or role_of(assignee) not in HANDLERS or not can_see(assignee, Alarm.objects.all(), alarm.pk):
+        raise ValidationError({"assignee": _("Choose an active user who can handle alarms of this unit.")})
     return assignee
 
 

@@ -188,7 +188,10 @@ def test_assign_to_someone_who_can_handle_it(site, city, api_for):
     device, _ = site
     alarm = fault(device)
     api = api_for(city.xc_operator)
-    assert act(api, alarm, action="assign", assignee=city.tengzhou.pk).status_code == 400  # other county
+    other_county = act(api, alarm, action="assign", assignee=city.tengzhou.pk)
+    missing = act(api, alarm, action="assign", assignee=987_654_321)
+    assert other_county.status_code == missing.status_code == 400
+    assert other_county.json() == missing.json()  # whether the other county's user exists is not told
     assert act(api, alarm, action="assign", assignee=city.wangge.pk).status_code == 400  # cannot handle alarms
     response = act(api, alarm, action="assign", assignee=city.danwei.pk, note="请到三楼查看")
     assert response.status_code == 200
