@@ -84,6 +84,19 @@ def _yearly(rules: dict) -> list[str]:
     return [s["code"] for s in rules.get("strata") or () if isinstance(s, dict) and s.get("per") == "year"]
 
 
+def check_plan_rules(rules, year: int) -> None:
+    """The rules of a plan of ``year``, as the draw kernel will read them (also the admin's check)."""
+    if not isinstance(rules, dict):
+        raise ValidationError({"rules": _("The rules must be a JSON object.")})
+    if "drawn_this_year" in rules:
+        raise ValidationError({"rules": _("drawn_this_year is filled in at each draw from the plan's earlier "
+                                          "draws of the year; leave it out of the plan.")})
+    try:
+        kernel.check_rules({**rules, "as_of": f"{year}-01-01"})
+    except kernel.DrawError as exc:
+        raise _rules_error(exc) from exc
+
+
 @transaction.atomic
 def create_plan(user, agency_id, year, name: str, rules_text: str, publish_within_workdays=20) -> DrawPlan:
     """A brigade's annual plan; the rules are checked by the draw kernel before they are stored."""
@@ -104,15 +117,7 @@ def create_plan(user, agency_id, year, name: str, rules_text: str, publish_withi
         rules = json.loads(rules_text) if isinstance(rules_text, str) else rules_text
     except ValueError as exc:
         raise ValidationError({"rules": _("The rules are not valid JSON: %(error)s") % {"error": exc}}) from exc
-    if not isinstance(rules, dict):
-        raise ValidationError({"rules": _("The rules must be a JSON object.")})
-    if "drawn_this_year" in rules:
-        raise ValidationError({"rules": _("drawn_this_year is filled in at each draw from the plan's earlier "
-                                          "draws of the year; leave it out of the plan.")})
-    try:
-        kernel.check_rules({**rules, "as_of": f"{year}-01-01"})
-    except kernel.DrawError as exc:
-        raise _rules_error(exc) from exc
+    check_plan_rules(rules, year)
     if not (name or "").strip():
         raise ValidationError({"name": _("This field is required.")})
     if DrawPlan.objects.filter(agency=agency, year=year).exists():

@@ -296,3 +296,12 @@ class DrawAssignment(models.Model):
 
     def __str__(self):
         return f"{self.draw} #{self.order}"
+
+    def save(self, *args, **kwargs):
+        # Written once by the draw; ``verify`` would find a change, but none should be possible.
+        if self.pk is not None and type(self).objects.filter(pk=self.pk).exists():
+            raise ValueError("a drawn assignment never changes")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("drawn assignments are never deleted")

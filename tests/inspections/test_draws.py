@@ -281,3 +281,33 @@ def test_a_plan_may_not_carry_what_the_draws_fill_in_nor_an_unknown_period(city,
         draws.create_plan(city.xc_supervisor, city.xc_brigade.pk, 2027, "计划", json.dumps(rules))
     assert words in str(refused.value.message_dict["rules"])
     assert not DrawPlan.objects.exists()
+
+
+def test_the_admin_checks_a_plans_rules_as_the_page_does(city, plan, client):
+    """Correcting a plan in the admin goes through the draw kernel's check: bad rules and a plan of
+    another kind of agency are refused with the reason, and the stored plan is kept."""
+    client.force_login(city.admin)
+    url = f"/admin/inspections/drawplan/{plan.pk}/change/"
+    assert client.get(url).status_code == 200
+    form = {"agency": plan.agency_id, "year": plan.year, "name": plan.name, "publish_within_workdays": 20}
+    bad = {"strata": [{"code": "general", "filter": {}, "ratio": 0.5, "per": "quarter"}]}
+    answer = client.post(url, {**form, "rules": json.dumps(bad)})
+    assert answer.status_code == 200 and "per: 未知的配额周期" in answer.content.decode()
+    answer = client.post(url, {**form, "agency": city.edu.pk, "rules": json.dumps(plan.rules)})
+    assert answer.status_code == 200 and "agency" in answer.context["adminform"].form.errors
+    kept = DrawPlan.objects.get(pk=plan.pk)
+    assert (kept.rules, kept.agency_id) == (plan.rules, city.xc_brigade.pk)
+    fixed = {**plan.rules, "inspectors_per_unit": 3}
+    assert client.post(url, {**form, "rules": json.dumps(fixed)}).status_code == 302
+    assert DrawPlan.objects.get(pk=plan.pk).rules == fixed
+
+
+def test_a_drawn_assignment_is_neither_changed_nor_deleted(city, plan):
+    draw = draws.run(city.xc_supervisor, draws.commit(city.xc_supervisor, plan, "2026-03"))
+    assignment = draw.assignments.first()
+    assignment.stratum = "key"
+    with pytest.raises(ValueError, match="never changes"):
+        assignment.save()
+    with pytest.raises(ValueError, match="never deleted"):
+        assignment.delete()
+    assert draws.verify(draw)["ok"]
