@@ -81,22 +81,26 @@ def _row(user, alarm: Alarm) -> dict:
     }
 
 
-def _rows(user, ids=None, since=None, language=None) -> list[dict]:
-    """The alarms of ``ids`` (or changed since ``since``) that ``user`` may see, rendered."""
+def _rows(user_id: int, ids=None, since=None, language=None) -> tuple[object | None, list[dict]]:
+    """The user as stored now (None once deactivated or without the role) and the alarms of ``ids``
+    (or changed since ``since``) that this user may see, rendered. The user is read anew each time,
+    so a console follows a change of agency or role at once."""
+    from firegov.core.models import User
+
+    user = User.objects.filter(pk=user_id, is_active=True).select_related("agency").first()
+    if user is None or not can(user, "view", "iot.alarm"):
+        return None, []
     with translation.override(language):
         alarms = visible_alarms(user)
         if ids is not None:
             alarms = alarms.filter(pk__in=list(ids)[:CATCH_UP_ROWS])
         else:
             alarms = alarms.filter(changed_at__gte=since).order_by("changed_at", "pk")[:CATCH_UP_ROWS]
-        return [_row(user, a) for a in alarms]
+        return user, [_row(user, a) for a in alarms]
 
 
-def _still_allowed(user_id: int) -> bool:
-    from firegov.core.models import User
-
-    user = User.objects.filter(pk=user_id, is_active=True).select_related("agency").first()
-    return user is not None and can(user, "view", "iot.alarm")
+def _jurisdiction(user) -> tuple:
+    return user.role, user.agency_id, user.is_system_admin
 
 
 def _resumed_at(request) -> tuple[datetime | None, bool]:
@@ -131,10 +135,11 @@ async def stream(request):
         return HttpResponse(status=403)
     language = translation.get_language()
     rows = sync_to_async(_rows)
-    still_allowed = sync_to_async(_still_allowed)
     resumed, too_old = _resumed_at(request)
+    jurisdiction = _jurisdiction(user)
 
     async def events():
+        nonlocal jurisdiction
         sent: dict[int, str] = {}
         subscription = live.subscribe()
         waiting = asyncio.ensure_future(subscription.__anext__())
@@ -152,17 +157,30 @@ async def stream(request):
             while True:
                 left = max(0.0, CATCH_UP_S - (loop.time() - last_catch_up))
                 done, _pending = await asyncio.wait({waiting}, timeout=left)
-                if waiting in done:
+                from_bus = waiting in done
+                if from_bus:
                     ids = set(waiting.result().get("alarms", ()))
                     waiting = asyncio.ensure_future(subscription.__anext__())
-                    for row in await rows(user, ids=ids, language=language):
+                    current, found = await rows(user.pk, ids=ids, language=language)
+                else:
+                    started = timezone.now()
+                    current, found = await rows(user.pk, since=cursor, language=language)
+                if current is None:  # deactivated or lost the role meanwhile
+                    return
+                if _jurisdiction(current) != jurisdiction:
+                    # Moved to another agency or role: what the console holds was read for the
+                    # old one. It reads its list anew; this stream goes on with the new scope.
+                    jurisdiction = _jurisdiction(current)
+                    sent.clear()
+                    synced = timezone.now()
+                    cursor, last_catch_up = synced - CATCH_UP_WINDOW, loop.time()
+                    yield _message("reload", synced, "jurisdiction changed")
+                    continue
+                if from_bus:
+                    for row in found:
                         sent[row["id"]] = row["changed_at"]
                         yield _message("alarm", synced, json.dumps(row, ensure_ascii=False))
                     continue
-                if not await still_allowed(user.pk):  # deactivated or lost the role meanwhile
-                    return
-                started = timezone.now()
-                found = await rows(user, since=cursor, language=language)
                 for row in found:
                     changed = datetime.fromisoformat(row["changed_at"])
                     if sent.get(row["id"]) != row["changed_at"]:

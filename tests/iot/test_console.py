@@ -252,6 +252,42 @@ def test_the_stream_refuses_who_may_not_see_alarms(city):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_console_follows_its_user_into_another_county_at_once(city):
+    """The stream reads its user anew with every message: moved to the 滕州市 brigade, the inspector's
+    console is told to read its list again, gets 滕州市's alarms and no more of 薛城区's, though the
+    stream was opened for 薛城区."""
+    from firegov.core.models import User
+
+    xc = Device.objects.create(unit=city.xc_hotel, kind="smoke", name="烟感-301", code="NB-301")
+    tz_unit = make_unit(city.tz_grid, "滕州商场", place_type="mall")
+    tz = Device.objects.create(unit=tz_unit, kind="smoke", name="烟感-1", code="NB-TZ1")
+    live.reset()
+
+    async def scenario():
+        client = AsyncClient()
+        await sync_to_async(client.force_login)(city.xuecheng)
+        response = await client.get("/monitoring/stream/")
+
+        def alarms(blocks):
+            return [json.loads(b["data"])["unit"] for b in blocks if b.get("event") == "alarm"]
+
+        reader = asyncio.ensure_future(_read_blocks(response, lambda last, blocks: "滕州商场" in alarms(blocks)))
+        await asyncio.sleep(0.3)  # subscribed
+        await sync_to_async(User.objects.filter(pk=city.xuecheng.pk).update)(agency=city.tz_brigade)
+        await sync_to_async(services.ingest)(xc, [Reading(kind="status", point="s", conditions={"fire": True})])
+        await asyncio.sleep(0.3)
+        await sync_to_async(services.ingest)(tz, [Reading(kind="status", point="s", conditions={"fire": True})])
+        blocks = await asyncio.wait_for(reader, 15)  # the stream's syncs alone never end the reading
+        return [b.get("event") for b in blocks], alarms(blocks), blocks
+
+    events, units, blocks = asyncio.run(scenario())
+    assert "薛城宾馆" not in units, blocks
+    assert units == ["滕州商场"]
+    assert events.index("reload") < events.index("alarm")
+    assert any(b.get("data") == "jurisdiction changed" for b in blocks)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_catch_up_runs_even_while_the_bus_is_busy_with_other_alarms(city):
     """A busy bus (other counties' alarms every half second) must not starve the catch-up."""
     Device.objects.create(unit=city.xc_hotel, kind="smoke", name="烟感-301", code="NB-301", online=True,
