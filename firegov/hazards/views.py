@@ -73,11 +73,17 @@ def hazard_export(request):
 @login_required
 def hazard_stats(request):
     hazards = visible_hazards(request)
-    since = timezone.now() - timezone.timedelta(weeks=12)
+    # The last 12 whole weeks (Monday 00:00 local time), this one included, each on the axis even
+    # without rows: a window cut at "now minus 12 weeks" drew a partial first week and skipped empty ones.
+    monday = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    since = monday - timezone.timedelta(days=monday.weekday(), weeks=11)
+    weeks = [(since + timezone.timedelta(weeks=i)).date() for i in range(12)]
     new, closed = _per_week(hazards, "found_at", since), _per_week(hazards, "closed_at", since)
-    weeks = sorted({*new, *closed})
     by_region = _closing_by_region(request.user, hazards)
-    top = list(hazards.values("category").annotate(n=Count("id")).order_by("-n")[:10])
+    # Ties in the catalogue's order, the same on every database (ORDER BY n alone left them to chance).
+    catalogue = {c.code: i for i, c in enumerate(categories.all())}
+    top = sorted(hazards.order_by().values("category").annotate(n=Count("id")),
+                 key=lambda t: (-t["n"], catalogue.get(t["category"], len(catalogue)), t["category"]))[:10]
     context = {
         "weeks": [w.isoformat() for w in weeks], "new": [new.get(w, 0) for w in weeks],
         "closed": [closed.get(w, 0) for w in weeks], "regions": by_region,
