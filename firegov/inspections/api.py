@@ -14,8 +14,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from firegov.core.api import ScopedViewSet, call
-from firegov.core.models import Agency, User
-from firegov.core.scoping import scope
+from firegov.core.models import Agency
+from firegov.core.scoping import as_pk, as_pks, scope
 from firegov.inspections import draws, services
 from firegov.inspections.filters import InspectionFilter
 from firegov.inspections.models import Draw, DrawPlan, Inspection, InspectionAnswer, InspectionKind
@@ -69,15 +69,16 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         form.is_valid(raise_exception=True)
         data = form.validated_data
         user = request.user
-        unit = get_object_or_404(scope(user, Unit.objects.alive()), pk=data["unit"])
-        # People and agencies outside the user's jurisdiction (and the agencies above it) are as
-        # unknown as missing ones: the answer must not tell which exist.
-        known = scope(user, Agency.objects.all(), with_ancestors=True)
-        inspectors = list(User.objects.filter(pk__in=data.get("inspectors") or [], agency__in=known))
-        if len(inspectors) != len(set(data.get("inspectors") or [])):
+        unit = get_object_or_404(scope(user, Unit.objects.alive()), pk=as_pk(data["unit"]))
+        # People and agencies outside the user's reach are as unknown as missing ones: the answer
+        # must not tell which exist.
+        wanted = data.get("inspectors") or []
+        inspectors = list(services.nameable_people(user, unit).filter(pk__in=as_pks(wanted)))
+        if len(inspectors) != len(set(wanted)):
             raise ApiValidationError({"inspectors": [_("Choose existing users.")]})
-        agencies = list(known.filter(pk__in=data.get("agencies") or []))
-        if len(agencies) != len(set(data.get("agencies") or [])):
+        wanted = data.get("agencies") or []
+        agencies = list(scope(user, Agency.objects.all(), with_ancestors=True).filter(pk__in=as_pks(wanted)))
+        if len(agencies) != len(set(wanted)):
             raise ApiValidationError({"agencies": [_("Choose existing agencies.")]})
         inspection = call(services.create_inspection, user, unit, data["kind"], inspectors=inspectors,
                           agencies=agencies, planned_for=data.get("planned_for"),

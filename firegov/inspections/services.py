@@ -9,6 +9,7 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -79,10 +80,18 @@ def inspection_audience(inspection: Inspection, audience: str):
 
 
 def officers_for(user):
-    """The fire supervision inspectors ``user`` may put on an inspection: active, of an agency in the
-    user's jurisdiction."""
+    """The fire supervision inspectors ``user`` may put on an inspection: active, of an agency of the
+    user's jurisdiction or above it (the detachment's staff join a county's inspections)."""
     return User.objects.filter(is_active=True, role__in=list(LAW_ENFORCEMENT_ROLES),
-                               agency__in=scope(user, Agency.objects.all())).order_by("username")
+                               agency__in=scope(user, Agency.objects.all(), with_ancestors=True)).order_by("username")
+
+
+def nameable_people(user, unit: Unit):
+    """Whom ``user`` may name on an inspection of ``unit`` through the API: the staff of the agencies
+    of the user's jurisdiction and above it, the unit's managers (self-inspection), and the user.
+    Whether each may inspect is check_inspectors' matter; anyone else is as unknown as a missing id."""
+    known = scope(user, Agency.objects.all(), with_ancestors=True)
+    return User.objects.filter(Q(agency__in=known) | Q(pk=user.pk) | Q(pk__in=unit.managers.values("pk")))
 
 
 def check_inspectors(kind: str, unit: Unit, inspectors: list[User]) -> None:

@@ -83,6 +83,7 @@ class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
 
 
 class CommunitySerializer(serializers.ModelSerializer):
+    region = ScopedPrimaryKeyRelatedField(queryset=Region.objects.all())
     is_old = serializers.BooleanField(read_only=True)
 
     class Meta:

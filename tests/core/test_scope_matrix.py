@@ -49,7 +49,7 @@ from firegov.iot import services as iot_services
 from firegov.iot.models import Alarm, Device
 from firegov.iot.normalise import Reading
 from firegov.kernels.place_types import PLACE_TYPES
-from firegov.registry.models import CLASSIFICATION_FLAGS, Unit
+from firegov.registry.models import CLASSIFICATION_FLAGS, Community, Unit
 from tests.campaigns.conftest import YEAR, plan  # noqa: F401 - the campaign tests' plan fixture
 from tests.conftest import PASSWORD, make_unit
 from tests.hazards._support import new_hazard, put_in
@@ -791,6 +791,8 @@ def _oracle_cases(w) -> dict:
         "unit.region": (w.xuecheng, "/api/units/",
                         lambda pk: {"name": "越权单位", "place_type": "restaurant", "region": pk,
                                     "address": "某路1号"}, w.tz_grid.pk, Unit),
+        "community.region": (w.xuecheng, "/api/communities/",
+                             lambda pk: {"name": "越权小区", "region": pk, "address": "某路3号"}, w.tz_comm.pk, Community),
         "derive.region": (w.xc_supervisor, f"/api/campaigns/{w.C.pk}/derive/",
                           lambda pk: {"region": pk}, w.tz.pk, Campaign),
     }
@@ -799,7 +801,7 @@ def _oracle_cases(w) -> dict:
 ORACLE_NAMES = ["hazard.unit", "inspection.unit", "inspection.inspectors", "case.unit", "case.hazards",
                 "task.campaign", "task.parent", "task.lead", "progress-report.task", "target.task",
                 "measure.campaign", "measure.task", "measure.owner", "accountability.campaign",
-                "accountability.agency", "accountability.tasks", "unit.region", "derive.region"]
+                "accountability.agency", "accountability.tasks", "unit.region", "community.region", "derive.region"]
 
 
 @pytest.mark.parametrize("name", ORACLE_NAMES)
@@ -982,3 +984,30 @@ def test_the_stream_delivers_no_alarm_outside_the_jurisdiction(city, who):
         live.reset()
     assert Alarm.objects.count() == len(units)  # the hidden ones exist: they were only not sent
 
+
+
+def test_inspections_name_the_units_managers_and_odd_ids_are_unknown(city, api_for):
+    """A unit manager inspects its own unit with a co-manager; an administrator without an agency
+    names itself; ids too large for the database are as unknown as missing ones (no 500)."""
+    co_manager = User.objects.create_user("danwei2", password=PASSWORD, role=Role.UNIT_MANAGER)
+    city.xc_hotel.managers.add(co_manager)
+    api = api_for(city.danwei)
+    own = api.post("/api/inspections/", {"unit": city.xc_hotel.pk, "kind": "self",
+                                         "inspectors": [city.danwei.pk, co_manager.pk]}, format="json")
+    assert own.status_code == 201, own.content
+    assert sorted(own.json()["inspectors"]) == sorted([city.danwei.pk, co_manager.pk])
+    other = api.post("/api/inspections/", {"unit": city.xc_hotel.pk, "kind": "self",
+                                           "inspectors": [city.xuecheng.pk]}, format="json")
+    missing = api.post("/api/inspections/", {"unit": city.xc_hotel.pk, "kind": "self",
+                                             "inspectors": [MISSING]}, format="json")
+    assert other.status_code == 400 and _normalised(other) == _normalised(missing)
+    city.admin.agency = None
+    city.admin.save()
+    admin = api_for(city.admin).post("/api/inspections/", {"unit": city.xc_hotel.pk, "kind": "expert", "experts": "张工",
+                                                           "inspectors": [city.admin.pk]}, format="json")
+    assert admin.status_code == 201, admin.content
+    api = api_for(city.xuecheng)
+    for body in ({"inspectors": [city.xuecheng.pk, 2**70]}, {"agencies": [2**70]}):
+        huge = api.post("/api/inspections/", {"unit": city.xc_hotel.pk, "kind": "joint", **body}, format="json")
+        assert huge.status_code == 400, huge.content
+    assert api.post("/api/inspections/", {"unit": 2**70, "kind": "joint"}, format="json").status_code in (400, 404)
