@@ -654,14 +654,19 @@ def backfill_deadlines(now: datetime | None = None, dry_run: bool = False) -> di
     case_ct = ContentType.objects.get_for_model(MajorHazardCase)
     registered = set(deadlines.Deadline.objects.filter(content_type=case_ct, purpose=CASE_NOTICE)
                      .values_list("object_id", flat=True))
-    for case in MajorHazardCase.objects.filter(status=CaseStatus.DETERMINED, notice_served_at=None).exclude(
-            notice_due=None).select_related("unit"):
-        if str(case.pk) in registered:
+    unserved = MajorHazardCase.objects.filter(status=CaseStatus.DETERMINED, notice_served_at=None).exclude(
+        notice_due=None)
+    for pk in unserved.values_list("pk", flat=True):
+        if str(pk) in registered:
             continue
         counts["cases"] += 1
-        if not dry_run:
-            deadlines.register(case, CASE_NOTICE, f"{case.unit.name}：送达重大火灾隐患整改通知书", case.notice_due,
-                               "major-hazard-notice", now=now)
+        if dry_run:
+            continue
+        with transaction.atomic():  # served meanwhile: no deadline nothing would ever close
+            case = unserved.select_for_update(of=("self",)).select_related("unit").filter(pk=pk).first()
+            if case is not None:
+                deadlines.register(case, CASE_NOTICE, f"{case.unit.name}：送达重大火灾隐患整改通知书", case.notice_due,
+                                   "major-hazard-notice", now=now)
     return counts
 
 

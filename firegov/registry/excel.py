@@ -173,11 +173,14 @@ class RowLookup:
         self.regions_by_name: dict[str, list[Region]] = {}
         for r in regions:
             self.regions_by_name.setdefault(_normal(r.name), []).append(r)
-        # The departments above the user's region too; a nearer one wins a name they share.
+        # The departments above the user's region too, by full and short name; a name two of them
+        # share is refused rather than guessed.
         departments = scope(user, Agency.objects.filter(kind=AgencyKind.DEPARTMENT),
                             with_ancestors=True).order_by("region_path", "pk")
-        self.departments = {_normal(a.name): a for a in departments}
-        self.departments.update({_normal(a.short_name): a for a in departments if a.short_name})
+        self.departments: dict[str, list[Agency]] = {}
+        for agency in departments:
+            for name in {_normal(agency.name), _normal(agency.short_name or "")} - {""}:
+                self.departments.setdefault(name, []).append(agency)
         self.place_types = {code: code for code in PLACE_TYPES}
         self.place_types.update({_normal(pt.zh): code for code, pt in PLACE_TYPES.items()})
         self.place_types.update({_normal(pt.en): code for code, pt in PLACE_TYPES.items()})
@@ -224,10 +227,12 @@ def _row_data(lookup: RowLookup, row, mapping) -> tuple[dict, list[str]]:
             elif key == "region":
                 data[key] = lookup.region(value)
             elif key == "department":
-                department = lookup.departments.get(_normal(value))
-                if department is None:
+                found = lookup.departments.get(_normal(value), [])
+                if not found:
                     raise ValueError(f"行业主管部门“{value}”不存在或不在您的辖区内")
-                data[key] = department
+                if len(found) > 1:
+                    raise ValueError(f"行业主管部门“{value}”不唯一（{'、'.join(a.name for a in found)}），请写全称")
+                data[key] = found[0]
             elif key == "status":
                 status = STATUS_NAMES.get(str(value).strip()) or STATUS_NAMES.get(_normal(value))
                 if status is None:

@@ -165,3 +165,19 @@ def test_the_supervising_department_may_be_the_citys(city, client):
     client.post("/units/import/preview/", mapping_post(token, mapping))
     assert client.post("/units/import/commit/", {"token": token}).status_code == 302
     assert Unit.objects.get(name="市属学校").department == city.edu
+
+
+def test_a_department_name_two_bureaus_share_is_refused_not_guessed(city, client):
+    from firegov.core.models import Agency, AgencyKind
+
+    Agency.objects.filter(pk=city.xc_edu.pk).update(short_name="教体局")
+    Agency.objects.create(name="滕州市教育和体育局", short_name="教体局", kind=AgencyKind.DEPARTMENT, region=city.tz,
+                          sector="education")
+    client.force_login(city.zhidui)
+    headers = ("单位名称", "场所类型", "所属区划", "地址", "行业主管部门")
+    rows = [["某小学", "school", "370403001", "临城街道5号", "教体局"],
+            ["某中学", "school", "370403001", "临城街道6号", "薛城区教育和体育局"]]
+    token, mapping, _ = upload(client, rows, headers=headers)
+    first, second = client.post("/units/import/preview/", mapping_post(token, mapping)).context["results"]
+    assert first.errors == ["行业主管部门“教体局”不唯一（薛城区教育和体育局、滕州市教育和体育局），请写全称"]
+    assert not second.errors
