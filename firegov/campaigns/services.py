@@ -128,11 +128,13 @@ def _require_manager(user, campaign: Campaign | None = None) -> None:
         raise PermissionDenied(_("Only the issuing agency changes this campaign's lists."))
 
 
-def _agency(value, field: str, within: str) -> Agency:
+def _agency(value, field: str, within: str, user) -> Agency:
     """An agency whose region lies inside ``within`` or above it (a city department leads tasks
-    of a county's list too)."""
+    of a county's list too), among those the user knows of: the user's jurisdiction and above it.
+    Any other gets the answer a missing one gets, not its name."""
     try:
-        agency = Agency.objects.get(pk=as_pk(getattr(value, "pk", value)))
+        known = scope(user, Agency.objects.all(), with_ancestors=True)
+        agency = known.get(pk=as_pk(getattr(value, "pk", value)))
     except Agency.DoesNotExist:
         raise ValidationError({field: _("Choose an existing agency.")}) from None
     if not (_inside(agency.region_path, within) or _inside(within, agency.region_path)):
@@ -162,7 +164,8 @@ def create_campaign(user, data: dict, phases: list[dict] | None = None) -> Campa
         issuer = Agency.objects.filter(pk=getattr(data["issuer"], "pk", data["issuer"])).first()
     if issuer is None:
         raise ValidationError({"issuer": _("Choose the issuing agency.")})
-    region = _region(data.get("region") or issuer.region_id, "region", issuer.region_path)
+    region = _region(data.get("region") or issuer.region_id, "region", issuer.region_path,
+                     scope(user, Region.objects.all()))
     kind = data.get("kind") or CampaignKind.MULTI_YEAR
     if kind not in CampaignKind.values:
         raise ValidationError({"kind": _("Unknown kind of campaign.")})
@@ -196,7 +199,7 @@ def _next_code(campaign: Campaign, parent: Task | None) -> str:
     return f"{parent.code}.{last + 1}" if parent else str(last + 1)
 
 
-def _task_fields(campaign: Campaign, data: dict, parent: Task | None) -> tuple[dict, list[Agency]]:
+def _task_fields(user, campaign: Campaign, data: dict, parent: Task | None) -> tuple[dict, list[Agency]]:
     """The checked fields of a task of ``campaign`` under ``parent``, and its cooperating agencies."""
     starts = _date(data.get("starts_on"), "starts_on", required=False)
     due = _date(data.get("due_on"), "due_on", required=False)
@@ -209,10 +212,10 @@ def _task_fields(campaign: Campaign, data: dict, parent: Task | None) -> tuple[d
     weight = _decimal(data.get("weight") or 1, "weight")
     if not Decimal("0.01") <= weight <= Decimal(1000):
         raise ValidationError({"weight": _("The weight lies between 0.01 and 1000.")})
-    lead = _agency(data.get("lead"), "lead", campaign.region_path)
-    cooperating = [_agency(a, "cooperating", campaign.region_path) for a in data.get("cooperating") or []]
+    lead = _agency(data.get("lead"), "lead", campaign.region_path, user)
+    cooperating = [_agency(a, "cooperating", campaign.region_path, user) for a in data.get("cooperating") or []]
     region = _region(data.get("region") or (parent.region_id if parent else campaign.region_id), "region",
-                     parent.region_path if parent else campaign.region_path)
+                     parent.region_path if parent else campaign.region_path, scope(user, Region.objects.all()))
     fields = {"title": _text(data, "title", 300), "description": _text(data, "description", 5000, required=False),
               "lead": lead, "region": region, "starts_on": starts, "due_on": due,
               "roadmap": _text(data, "roadmap", 5000, required=False), "weight": weight}
@@ -241,7 +244,7 @@ def add_task(user, campaign: Campaign, data: dict, parent: Task | None = None) -
         raise ValidationError({"parent": _("The parent task belongs to another campaign.")})
     if parent is not None and parent.depth + 1 >= MAX_DEPTH:
         raise ValidationError({"parent": _("Tasks nest at most %(n)d levels deep.") % {"n": MAX_DEPTH}})
-    fields, cooperating = _task_fields(campaign, data, parent)
+    fields, cooperating = _task_fields(user, campaign, data, parent)
     with transaction.atomic():
         Campaign.objects.select_for_update().get(pk=campaign.pk)  # one code at a time
         code = _given_code(campaign, data["code"], parent) if data.get("code") else _next_code(campaign, parent)
@@ -265,7 +268,7 @@ def update_task(user, task: Task, data: dict) -> Task:
     current = {"title": task.title, "description": task.description, "lead": task.lead, "region": task.region,
                "starts_on": task.starts_on, "due_on": task.due_on, "roadmap": task.roadmap, "weight": task.weight,
                "cooperating": list(task.cooperating.all())}
-    fields, cooperating = _task_fields(task.campaign, {**current, **data}, task.parent)
+    fields, cooperating = _task_fields(user, task.campaign, {**current, **data}, task.parent)
     with transaction.atomic():
         for name, value in fields.items():
             setattr(task, name, value)
@@ -592,7 +595,7 @@ def add_measure(user, campaign: Campaign, data: dict) -> Measure:
         raise ValidationError({"task": _("The task belongs to another campaign.")})
     return Measure.objects.create(
         campaign=campaign, task=task, title=_text(data, "title", 300), kind=kind,
-        owner=_agency(data.get("owner"), "owner", campaign.region_path),
+        owner=_agency(data.get("owner"), "owner", campaign.region_path, user),
         due_on=_date(data.get("due_on"), "due_on", required=False),
         added_later=timezone.localdate() > campaign.starts_on,
     )
@@ -639,7 +642,7 @@ def hold_to_account(user, campaign: Campaign, data: dict) -> Accountability:
         raise ValidationError({"tasks": _("The task belongs to another campaign.")})
     with transaction.atomic():
         record = Accountability.objects.create(
-            campaign=campaign, agency=_agency(data.get("agency"), "agency", campaign.region_path), kind=kind,
+            campaign=campaign, agency=_agency(data.get("agency"), "agency", campaign.region_path, user), kind=kind,
             on=_date(data.get("on") or timezone.localdate(), "on"), reason=_text(data, "reason", 5000),
             follow_up_due=_date(data.get("follow_up_due"), "follow_up_due", required=False), created_by=user,
         )

@@ -1011,3 +1011,26 @@ def test_inspections_name_the_units_managers_and_odd_ids_are_unknown(city, api_f
         huge = api.post("/api/inspections/", {"unit": city.xc_hotel.pk, "kind": "joint", **body}, format="json")
         assert huge.status_code == 400, huge.content
     assert api.post("/api/inspections/", {"unit": 2**70, "kind": "joint"}, format="json").status_code in (400, 404)
+
+
+def test_the_campaign_services_do_not_name_an_agency_out_of_reach(oracle):
+    """Below the API (plan imports, later pages): a task, measure or accountability record naming
+    another county's agency is refused as if it did not exist, and its name is not told."""
+    from django.core.exceptions import ValidationError
+
+    w = oracle
+    calls = {
+        "task": lambda agency: campaign_services.add_task(w.xc_supervisor, w.X, {"title": "越权", "lead": agency}),
+        "measure": lambda agency: campaign_services.add_measure(w.xc_supervisor, w.X, {
+            "title": "越权", "kind": "policy", "owner": agency}),
+        "record": lambda agency: campaign_services.hold_to_account(w.xc_supervisor, w.X, {
+            "agency": agency, "kind": "warning", "reason": "越权"}),
+    }
+    for name, call in calls.items():
+        answers = []
+        for agency in (w.tz_brigade.pk, MISSING):
+            with pytest.raises(ValidationError) as refused:
+                call(agency)
+            answers.append(re.sub(r"\d+", "#", str(refused.value.message_dict)))
+        assert answers[0] == answers[1], name
+        assert "滕州" not in answers[0], name
