@@ -523,7 +523,9 @@ def case_transition(user, case: MajorHazardCase, action: str, data: dict | None 
                 unit=case.unit, agency=agency, issued_by=user, issued_at=now, note=case.conclusion,
                 items=[{"hazard": h.pk, "description": h.description} for h in case.hazards.all()],
             )
-            case.hazards.update(severity=Severity.MAJOR)
+            for hazard in case.hazards.exclude(severity=Severity.MAJOR).select_related("unit"):
+                hazard.severity = Severity.MAJOR
+                hazard.save(update_fields=["severity"])  # each change in the hazard's history
             deadlines.register(case, CASE_NOTICE, f"{case.unit.name}：送达重大火灾隐患整改通知书", case.notice_due,
                                "major-hazard-notice")
         if action == "serve":

@@ -516,7 +516,9 @@ def raise_hazards(now: datetime | None = None) -> list[Hazard]:
                        f"（{'、'.join(places)}），火灾探测器需检修或更换。")
         with transaction.atomic():
             hazard = report_device_hazard(unit, FALSE_ALARM_CATEGORY, description, "", now)
-            Alarm.objects.filter(pk__in=[a.pk for a in alarms]).update(hazard=hazard)
+            for alarm in alarms:  # each link in the alarm's history
+                alarm.hazard = hazard
+                alarm.save(update_fields=["hazard"])
         created.append(hazard)
     return created
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -329,6 +330,10 @@ def test_determination_issues_a_numbered_major_hazard_notice_and_marks_the_hazar
     for hazard in hazards:
         hazard.refresh_from_db()
         assert hazard.severity == Severity.MAJOR
+        # the change is in the hazard's history
+        changes = [e.changes_dict for e in LogEntry.objects.get_for_object(hazard).order_by("timestamp", "pk")
+                   if "severity" in e.changes_dict]
+        assert [c["severity"] for c in changes] == [["None", "general"], ["general", "major"]]
     # notice within 3 working days of the decision: 10-08, 10-09, 10-10 (make-up Saturday)
     assert case.notice_due == end_of(2026, 10, 10)
     decision = Deadline.objects.get(purpose=services.CASE_DECISION, object_id=str(case.pk))

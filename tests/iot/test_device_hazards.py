@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from auditlog.models import LogEntry
 from django.utils import timezone
 
 from firegov.hazards.models import Hazard, HazardEvent
@@ -84,6 +85,9 @@ def test_repeated_false_alarms_become_a_hazard(panel, city, settings):
     hazard, = services.raise_hazards()
     assert "误报 3 次" in hazard.description and hazard.category == "fire_alarm_faulty"
     assert Alarm.objects.filter(hazard=hazard).count() == 3
+    for alarm in Alarm.objects.filter(hazard=hazard):  # each link is in the alarm's history
+        assert [e.changes_dict["hazard"] for e in LogEntry.objects.get_for_object(alarm)
+                if "hazard" in e.changes_dict and e.action == LogEntry.Action.UPDATE] == [["None", str(hazard.pk)]]
     assert services.raise_hazards() == []
 
 
