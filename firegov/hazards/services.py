@@ -523,7 +523,9 @@ def case_transition(user, case: MajorHazardCase, action: str, data: dict | None 
                 unit=case.unit, agency=agency, issued_by=user, issued_at=now, note=case.conclusion,
                 items=[{"hazard": h.pk, "description": h.description} for h in case.hazards.all()],
             )
-            for hazard in case.hazards.exclude(severity=Severity.MAJOR).select_related("unit"):
+            # Locked: Hazard.save writes deadline_at too, which a transition of the hazard may change.
+            for hazard in (case.hazards.exclude(severity=Severity.MAJOR).select_for_update(of=("self",))
+                           .select_related("unit").order_by("pk")):
                 hazard.severity = Severity.MAJOR
                 hazard.save(update_fields=["severity"])  # each change in the hazard's history
             deadlines.register(case, CASE_NOTICE, f"{case.unit.name}：送达重大火灾隐患整改通知书", case.notice_due,

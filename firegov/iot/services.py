@@ -510,15 +510,15 @@ def raise_hazards(now: datetime | None = None) -> list[Hazard]:
     for row in noisy:
         unit = Unit.objects.get(pk=row["unit"])
         alarms = list(Alarm.objects.filter(unit=unit, verdict=Verdict.FALSE_ALARM, verified_at__gte=since,
-                                           hazard__isnull=True).select_related("point"))
+                                           hazard__isnull=True).select_related("point", "unit"))
         places = sorted({a.point.label for a in alarms if a.point_id})[:5]
         description = (f"物联网监测：{settings.FIREGOV['FALSE_ALARMS_DAYS']} 日内误报 {len(alarms)} 次"
                        f"（{'、'.join(places)}），火灾探测器需检修或更换。")
         with transaction.atomic():
             hazard = report_device_hazard(unit, FALSE_ALARM_CATEGORY, description, "", now)
-            for alarm in alarms:  # each link in the alarm's history
-                alarm.hazard = hazard
-                alarm.save(update_fields=["hazard"])
+            for alarm in alarms:  # each link in the alarm's history; the consoles see it
+                alarm.hazard, alarm.changed_at = hazard, now
+                alarm.save(update_fields=["hazard", "changed_at"])
         created.append(hazard)
     return created
 

@@ -690,3 +690,50 @@ def test_explicit_case_role_expectations(city, school, role, action, state, ok):
     else:
         with pytest.raises(PermissionDenied):
             run(user, case, action, **case_payload(action))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_determination_does_not_undo_a_hazards_transition_it_waited_for(city, school):
+    """Determining a case saves each hazard's severity. A hazard closed meanwhile by another
+    request (whose transaction holds the row) keeps its closing: the determination waits for the
+    row and reads it afresh, instead of writing back the deadline it had read before."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from firegov.hazards.models import Hazard
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks (SELECT … FOR UPDATE) are a PostgreSQL matter; SQLite serialises all writers")
+    hazard = new_hazard(city.xuecheng, school)
+    services.order(city.xuecheng, [hazard], timezone.localdate() + timedelta(days=10))
+    past = timezone.now() - timedelta(days=1)
+    Hazard.objects.filter(pk=hazard.pk).update(due_at=past, deadline_at=past)  # now overdue
+    hazard.refresh_from_db()
+    assert hazard.deadline_at is not None and hazard.overdue
+    case = propose(city, school, hazards=[hazard])
+    case = run(city.xc_supervisor, case, "discuss", participants=PARTICIPANTS, conclusion="构成重大火灾隐患")
+    holding, done, errors = threading.Event(), threading.Event(), []
+
+    def close_meanwhile():
+        try:
+            with transaction.atomic():
+                Hazard.objects.select_for_update().get(pk=hazard.pk)
+                Hazard.objects.filter(pk=hazard.pk).update(status="closed", closed_at=timezone.now(), deadline_at=None)
+                holding.set()
+                done.wait(1.0)  # the determination starts meanwhile and must wait for this row
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=close_meanwhile)
+    other.start()
+    assert holding.wait(10)
+    run(city.xc_supervisor, case, "determine")
+    done.set()
+    other.join(10)
+    assert errors == []
+    hazard.refresh_from_db()
+    assert (hazard.status, hazard.severity, hazard.deadline_at, hazard.overdue) == ("closed", "major", None, False)
