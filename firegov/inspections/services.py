@@ -88,10 +88,12 @@ def officers_for(user):
 
 def nameable_people(user, unit: Unit):
     """Whom ``user`` may name on an inspection of ``unit`` through the API: the staff of the agencies
-    of the user's jurisdiction and above it, the unit's managers (self-inspection), and the user.
+    of the user's jurisdiction and above it, the unit's managers (self-inspection), and the user;
+    active accounts only.
     Whether each may inspect is check_inspectors' matter; anyone else is as unknown as a missing id."""
     known = scope(user, Agency.objects.all(), with_ancestors=True)
-    return User.objects.filter(Q(agency__in=known) | Q(pk=user.pk) | Q(pk__in=unit.managers.values("pk")))
+    return User.objects.filter(Q(agency__in=known) | Q(pk=user.pk) | Q(pk__in=unit.managers.values("pk")),
+                               is_active=True)
 
 
 def check_inspectors(kind: str, unit: Unit, inspectors: list[User]) -> None:

@@ -1001,6 +1001,11 @@ def test_inspections_name_the_units_managers_and_odd_ids_are_unknown(city, api_f
     missing = api.post("/api/inspections/", {"unit": city.xc_hotel.pk, "kind": "self",
                                              "inspectors": [MISSING]}, format="json")
     assert other.status_code == 400 and _normalised(other) == _normalised(missing)
+    co_manager.is_active = False
+    co_manager.save()
+    gone = api.post("/api/inspections/", {"unit": city.xc_hotel.pk, "kind": "self",
+                                          "inspectors": [city.danwei.pk, co_manager.pk]}, format="json")
+    assert gone.status_code == 400 and _normalised(gone) == _normalised(missing)  # a closed account
     city.admin.agency = None
     city.admin.save()
     admin = api_for(city.admin).post("/api/inspections/", {"unit": city.xc_hotel.pk, "kind": "expert", "experts": "张工",
