@@ -47,7 +47,7 @@ from firegov.core.attachments import store as store_attachment
 from firegov.core.lifecycle import TransitionError, check
 from firegov.core.models import Agency, AgencyKind, Region, Role, Sector, User
 from firegov.core.roles import can
-from firegov.core.scoping import as_pk, require_visible, scope, subtree_q, user_region_path
+from firegov.core.scoping import as_pk, known_agencies, require_visible, scope, subtree_q, user_region_path
 from firegov.core.views import by_child_region
 from firegov.hazards import categories
 from firegov.hazards.models import Hazard, HazardSource, HazardStatus, Severity, overdue_q
@@ -133,8 +133,7 @@ def _agency(value, field: str, within: str, user) -> Agency:
     of a county's list too), among those the user knows of: the user's jurisdiction and above it.
     Any other gets the answer a missing one gets, not its name."""
     try:
-        known = scope(user, Agency.objects.all(), with_ancestors=True)
-        agency = known.get(pk=as_pk(getattr(value, "pk", value)))
+        agency = known_agencies(user).get(pk=as_pk(getattr(value, "pk", value)))
     except Agency.DoesNotExist:
         raise ValidationError({field: _("Choose an existing agency.")}) from None
     if not (_inside(agency.region_path, within) or _inside(within, agency.region_path)):

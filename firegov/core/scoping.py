@@ -138,6 +138,15 @@ def require_visible(user, queryset: QuerySet, pk) -> None:
         raise PermissionDenied
 
 
+def known_agencies(user) -> QuerySet:
+    """The agencies ``user`` may name (as a task's lead, a unit's department, an inspection's
+    participant): those of the user's jurisdiction and those above it, such as the city's bureaus
+    and detachment for a county. Any other is as unknown to the user as a missing one."""
+    from firegov.core.models import Agency
+
+    return scope(user, Agency.objects.all(), with_ancestors=True)
+
+
 def agencies_covering(region_path: str, kind: str) -> QuerySet:
     """Agencies of ``kind`` whose region contains ``region_path`` (its ancestors and itself): the
     brigade or detachment responsible for a place. One indexed IN over the path's prefixes."""

@@ -14,8 +14,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from firegov.core.api import ScopedViewSet, call
-from firegov.core.models import Agency
-from firegov.core.scoping import as_pk, as_pks, scope
+from firegov.core.scoping import as_pk, as_pks, known_agencies, scope
 from firegov.inspections import draws, services
 from firegov.inspections.filters import InspectionFilter
 from firegov.inspections.models import Draw, DrawPlan, Inspection, InspectionAnswer, InspectionKind
@@ -77,7 +76,7 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         if len(inspectors) != len(set(wanted)):
             raise ApiValidationError({"inspectors": [_("Choose existing users.")]})
         wanted = data.get("agencies") or []
-        agencies = list(scope(user, Agency.objects.all(), with_ancestors=True).filter(pk__in=as_pks(wanted)))
+        agencies = list(known_agencies(user).filter(pk__in=as_pks(wanted)))
         if len(agencies) != len(set(wanted)):
             raise ApiValidationError({"agencies": [_("Choose existing agencies.")]})
         inspection = call(services.create_inspection, user, unit, data["kind"], inspectors=inspectors,

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from firegov.core import deadlines, worktime
 from firegov.core import lifecycle as lc
 from firegov.core.attachments import store as store_attachment
-from firegov.core.models import Agency, Attachment, Role, User
-from firegov.core.scoping import can_see, require_visible, scope
+from firegov.core.models import Attachment, Role, User
+from firegov.core.scoping import can_see, known_agencies, require_visible
 from firegov.inspections.models import (
     LAW_ENFORCEMENT_KINDS,
     MIN_LAW_ENFORCEMENT_INSPECTORS,
@@ -83,7 +83,7 @@ def officers_for(user):
     """The fire supervision inspectors ``user`` may put on an inspection: active, of an agency of the
     user's jurisdiction or above it (the detachment's staff join a county's inspections)."""
     return User.objects.filter(is_active=True, role__in=list(LAW_ENFORCEMENT_ROLES),
-                               agency__in=scope(user, Agency.objects.all(), with_ancestors=True)).order_by("username")
+                               agency__in=known_agencies(user)).order_by("username")
 
 
 def nameable_people(user, unit: Unit):
@@ -91,8 +91,7 @@ def nameable_people(user, unit: Unit):
     of the user's jurisdiction and above it, the unit's managers (self-inspection), and the user;
     active accounts only.
     Whether each may inspect is check_inspectors' matter; anyone else is as unknown as a missing id."""
-    known = scope(user, Agency.objects.all(), with_ancestors=True)
-    return User.objects.filter(Q(agency__in=known) | Q(pk=user.pk) | Q(pk__in=unit.managers.values("pk")),
+    return User.objects.filter(Q(agency__in=known_agencies(user)) | Q(pk=user.pk) | Q(pk__in=unit.managers.values("pk")),
                                is_active=True)
 
 

@@ -19,7 +19,7 @@ from openpyxl.styles import Font, PatternFill
 
 from firegov.core.models import Agency, AgencyKind, Region, RegionLevel
 from firegov.core.roles import can
-from firegov.core.scoping import scope
+from firegov.core.scoping import known_agencies, scope
 from firegov.kernels.place_types import ATTRIBUTES, PLACE_TYPES
 from firegov.kernels.uscc import check as check_uscc
 from firegov.registry import services
@@ -175,8 +175,7 @@ class RowLookup:
             self.regions_by_name.setdefault(_normal(r.name), []).append(r)
         # The departments above the user's region too, by full and short name; a name two of them
         # share is refused rather than guessed.
-        departments = scope(user, Agency.objects.filter(kind=AgencyKind.DEPARTMENT),
-                            with_ancestors=True).order_by("region_path", "pk")
+        departments = known_agencies(user).filter(kind=AgencyKind.DEPARTMENT).order_by("region_path", "pk")
         self.departments: dict[str, list[Agency]] = {}
         for agency in departments:
             for name in {_normal(agency.name), _normal(agency.short_name or "")} - {""}:

@@ -10,7 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from firegov.core.models import Agency, AgencyKind, Region, RegionLevel, Role
-from firegov.core.scoping import scope
+from firegov.core.scoping import known_agencies, scope
 from firegov.kernels.place_types import ATTRIBUTES
 from firegov.kernels.uscc import check as check_uscc
 from firegov.registry.models import Building, Community, FireLane, MicroFireStation, Unit
@@ -84,8 +84,8 @@ class UnitForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["region"] = scoped_region_field(user)
-        self.fields["department"].queryset = scope(user, Agency.objects.filter(kind=AgencyKind.DEPARTMENT),
-                                                   with_ancestors=True).order_by("region_path", "name")
+        self.fields["department"].queryset = (known_agencies(user).filter(kind=AgencyKind.DEPARTMENT)
+                                              .order_by("region_path", "name"))
         if user.role == Role.UNIT_MANAGER and self.instance.pk:
             # A unit keeps its own record but does not move itself (shown, not editable).
             self.fields["region"].queryset = Region.objects.filter(pk=self.instance.region_id)

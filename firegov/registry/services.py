@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from firegov.core import deadlines, worktime
 from firegov.core.models import Agency, AgencyKind, Region, Role, User
 from firegov.core.roles import can
-from firegov.core.scoping import agencies_covering, can_see, require_visible, scope
+from firegov.core.scoping import agencies_covering, can_see, known_agencies, require_visible
 from firegov.kernels.place_types import AttributeValueError, validate_attributes
 from firegov.registry.models import Community, Unit
 
@@ -49,8 +49,7 @@ def check_department_in_scope(user, department: Agency | None, region: Region | 
     units in its counties) whose region contains the unit's."""
     if department is None:
         return
-    if department.kind != AgencyKind.DEPARTMENT or not scope(
-            user, Agency.objects.filter(pk=department.pk), with_ancestors=True).exists():
+    if department.kind != AgencyKind.DEPARTMENT or not known_agencies(user).filter(pk=department.pk).exists():
         raise ValidationError({"department": _("Choose an industry department.")})
     if region is not None and not region.path.startswith(department.region_path):
         raise ValidationError({"department": _("%(agency)s does not supervise units in %(region)s.")
