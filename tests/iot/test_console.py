@@ -17,11 +17,17 @@ from firegov.iot.normalise import Reading
 from tests.conftest import make_unit
 
 
-@pytest.fixture
-def alarms(city):
+def _devices_in_both_counties(city):
+    """A smoke detector at 薛城宾馆 (薛城区) and one at a mall of 滕州市."""
     xc = Device.objects.create(unit=city.xc_hotel, kind="smoke", name="烟感-301", code="NB-301")
     tz_unit = make_unit(city.tz_grid, "滕州商场", place_type="mall")
     tz = Device.objects.create(unit=tz_unit, kind="smoke", name="烟感-1", code="NB-TZ1")
+    return xc, tz
+
+
+@pytest.fixture
+def alarms(city):
+    xc, tz = _devices_in_both_counties(city)
     services.ingest(xc, [Reading(kind="status", point="s1", label="三楼301房间", conditions={"fire": True})])
     services.ingest(tz, [Reading(kind="status", point="s1", label="一楼大厅", conditions={"fault": True})])
     return Alarm.objects.get(device=xc), Alarm.objects.get(device=tz)
@@ -97,9 +103,7 @@ async def _read_events(response, count, timeout=10.0):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_stream_pushes_new_alarms_in_scope_within_a_second(city):
-    xc = Device.objects.create(unit=city.xc_hotel, kind="smoke", name="烟感-301", code="NB-301")
-    tz_unit = make_unit(city.tz_grid, "滕州商场", place_type="mall")
-    tz = Device.objects.create(unit=tz_unit, kind="smoke", name="烟感-1", code="NB-TZ1")
+    xc, tz = _devices_in_both_counties(city)
     live.reset()
 
     async def scenario():
@@ -258,9 +262,7 @@ def test_a_console_follows_its_user_into_another_county_at_once(city):
     stream was opened for 薛城区."""
     from firegov.core.models import User
 
-    xc = Device.objects.create(unit=city.xc_hotel, kind="smoke", name="烟感-301", code="NB-301")
-    tz_unit = make_unit(city.tz_grid, "滕州商场", place_type="mall")
-    tz = Device.objects.create(unit=tz_unit, kind="smoke", name="烟感-1", code="NB-TZ1")
+    xc, tz = _devices_in_both_counties(city)
     live.reset()
 
     async def scenario():
