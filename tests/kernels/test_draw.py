@@ -258,6 +258,41 @@ def test_matches_the_reference_implementation():
     assert len(result["assignments"]) > 10
 
 
+def _pinned_variant(name):
+    if name == "many":
+        units, inspectors, rule_set = city(5000, 300)
+        rule_set["max_units_per_inspector"] = 30
+    elif name == "short":  # 40 inspectors capped at 30 units each cannot staff 849 units
+        units, inspectors, rule_set = city(3000, 40)
+        rule_set["max_units_per_inspector"] = 30
+    else:  # integer ids and a yearly stratum with units drawn earlier in the year
+        units, inspectors, rule_set = city(3000, 200)
+        for record in units:
+            record["id"] = int(record["id"][1:])
+        for record in inspectors:
+            record["conflicts"] = [int(ident[1:]) for ident in record["conflicts"]]
+        rule_set["strata"][-1].update(per="year", ratio=0.5)
+        rule_set["drawn_this_year"] = {"general": list(range(0, 3000, 7))}
+    return units, inspectors, rule_set
+
+
+@pytest.mark.parametrize(
+    "variant, digest, drawn, shortfalls",
+    [
+        ("many", "b23c53c5b35423bf1b72def563138c6a012dd8b0c361222b0689de27176d2d9f", 1413, 0),
+        ("short", "e9fe77439d5a69a3177e5f6dcf9b34c48409f2abefbdd0ffd31d8050bbd8ca1e", 849, 264),
+        ("yearly", "6b355346b75675d70a857f1b4bbfb75c25e44a7187e3790e275861b3b766994c", 524, 0),
+    ],
+)
+def test_published_results_never_change(variant, digest, drawn, shortfalls):
+    """Results published under firegov-draw/1 must be re-computable byte for byte by every later
+    version: these digests were taken from the implementation that published the first draws."""
+    result = draw(SEED, *_pinned_variant(variant))
+    assert (len(result["assignments"]), len(result["shortfalls"])) == (drawn, shortfalls)
+    text = json.dumps(result, ensure_ascii=False, sort_keys=True)
+    assert hashlib.sha256(text.encode()).hexdigest() == digest
+
+
 def test_random_sequence_is_shake256_big_endian():
     data = hashlib.shake_256(SEED + b"units\x00key").digest(24)
     expected = [int.from_bytes(data[i : i + 8], "big") for i in (0, 8, 16)]
@@ -358,8 +393,19 @@ def test_commitment_and_seeds():
         commitment("not bytes")
 
 
-def test_input_digests_are_canonical_json():
+ODD_TEXT = 'a"b\\c/\n\t\x01\x1f\x7f 中文 \u2028\u2029 \U0001f600'
+
+
+@pytest.mark.parametrize("odd", ["", "text", "integers"])
+def test_input_digests_are_canonical_json(odd):
     units, inspectors, rule_set = city(10, 4)
+    if odd == "text":  # escapes, control characters, non-ASCII: the digest is still canonical JSON
+        units += [unit(ODD_TEXT, region=ODD_TEXT, place_type="中", last_inspectors=[ODD_TEXT, 2**64 - 1])]
+        inspectors += [inspector(-(2**63), name=ODD_TEXT, agency="大队", conflicts=[ODD_TEXT])]
+        rule_set["title"] = ODD_TEXT
+    elif odd == "integers":  # beyond 64 bits
+        units += [unit(2**70), unit(-(2**64)), unit(-5), unit(2**63, last_inspectors=[2**64, -1])]
+        inspectors += [inspector(2**64, name=ODD_TEXT), inspector(-(2**63) - 1)]
     result = draw(SEED, units, inspectors, rule_set)
 
     def digest(value):
@@ -367,9 +413,9 @@ def test_input_digests_are_canonical_json():
             json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
         ).hexdigest()
 
-    unit_rows = [[u[f] for f in draw_module.UNIT_FIELDS] for u in sorted(units, key=lambda u: u["id"])]
+    unit_rows = [[u[f] for f in draw_module.UNIT_FIELDS] for u in sorted(units, key=lambda u: str(u["id"]))]
     inspector_rows = [
-        [i[f] for f in draw_module.INSPECTOR_FIELDS] for i in sorted(inspectors, key=lambda i: i["id"])
+        [i[f] for f in draw_module.INSPECTOR_FIELDS] for i in sorted(inspectors, key=lambda i: str(i["id"]))
     ]
     assert result["inputs_sha256"] == {
         "units": digest(unit_rows),
@@ -800,6 +846,26 @@ def test_bad_units_name_record_and_field(units, where, words):
     assert exc.where == where
     assert exc.source == "units"
     assert words in exc.message_en
+
+
+@pytest.mark.parametrize(
+    ("units", "inspectors", "rule_set", "where"),
+    [
+        ([unit("a", region="3704\ud800")], None, None, "units[a].region"),
+        ([unit("a", place_type="\udfff")], None, None, "units[a].place_type"),
+        ([unit("a", last_inspectors=["x\ud800"])], None, None, "units[a].last_inspectors[0]"),
+        ([unit("\ud800")], None, None, "units[\\ud800].id"),
+        (None, [inspector("x", name="\ud800"), inspector("y")], None, "inspectors[x].name"),
+        (None, [inspector("x", conflicts=["\ud83d"]), inspector("y")], None, "inspectors[x].conflicts[0]"),
+        (None, None, rules(title="\ud800"), "rules.title"),
+    ],
+)
+def test_text_that_is_not_unicode_is_a_draw_error(units, inspectors, rule_set, where):
+    """JSON may carry a lone surrogate ("\\ud800"), which has no UTF-8 form and so no digest."""
+    exc = raises(units, inspectors, rule_set)
+    assert exc.where == where
+    assert "UTF-8" in exc.message_en
+    str(exc).encode("utf-8")  # the message itself can be printed
 
 
 def test_bad_units_with_missing_fields_take_the_slow_path():
