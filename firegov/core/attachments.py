@@ -11,11 +11,13 @@ import hashlib
 import io
 import os
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import filetype
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
@@ -34,6 +36,16 @@ MAX_PIXELS = 60_000_000
 
 class UploadRejected(ValueError):
     pass
+
+
+@contextmanager
+def refused_as(field: str):
+    """Report an upload the store refuses as a validation error of ``field`` (a form field, or the
+    API's multipart field), so that pages and the API answer it like any other invalid value."""
+    try:
+        yield
+    except UploadRejected as exc:
+        raise ValidationError({field: [str(exc)]}) from None
 
 
 def evidence_root() -> Path:
@@ -119,6 +131,8 @@ def _write_once(data: bytes, sha: str, ext: str) -> str:
 
 
 def store(fileobj, original_name: str, uploader, subject=None, lat=None, lng=None, caption: str = "") -> Attachment:
+    if hasattr(fileobj, "seek"):
+        fileobj.seek(0)  # one upload may be stored for several subjects
     data = _read_limited(fileobj)
     kind = filetype.guess(data)
     mime = kind.mime if kind else None

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from firegov.core import deadlines, notify, numbering, worktime
+from firegov.core.attachments import refused_as
 from firegov.core.attachments import store as store_attachment
 from firegov.core.lifecycle import TransitionError, check, role_of
 from firegov.core.models import Agency, AgencyKind, Role, User
@@ -177,8 +178,9 @@ def report_hazard(user, unit: Unit, data: dict, *, source: str = HazardSource.IN
     confirmed = role in lifecycle.FIRE_OFFICERS
     hazard.status = HazardStatus.CONFIRMED if confirmed else HazardStatus.REPORTED
     hazard.save()
-    for photo in photos:
-        store_attachment(photo, getattr(photo, "name", "photo"), user, subject=hazard, caption="found")
+    with refused_as("photos"):
+        for photo in photos:
+            store_attachment(photo, getattr(photo, "name", "photo"), user, subject=hazard, caption="found")
     _event(hazard, "report", "", hazard.status, user, data.get("note", ""))
     if confirmed:
         _register_serve_notice(hazard)
@@ -296,8 +298,9 @@ def transition(user, hazard: Hazard, action: str, data: dict | None = None, file
             deadlines.cancel(hazard, SERVE_NOTICE)
         hazard.status = step.target
         hazard.save()
-        for upload in files:
-            store_attachment(upload, getattr(upload, "name", "photo"), user, subject=hazard, caption=action)
+        with refused_as("photos"):
+            for upload in files:
+                store_attachment(upload, getattr(upload, "name", "photo"), user, subject=hazard, caption=action)
         _event(hazard, action, before, hazard.status, user, note,
                {"due": hazard.due_at.isoformat()} if action == "extend" else None)
     return hazard
@@ -387,8 +390,9 @@ def reinspect(user, hazards: list[Hazard], results: dict[int, bool | None], due=
     )
     for hazard in locked:
         before = hazard.status
-        for upload in files:
-            store_attachment(upload, getattr(upload, "name", "photo"), user, subject=hazard, caption="reinspect")
+        with refused_as("photos"):
+            for upload in files:
+                store_attachment(upload, getattr(upload, "name", "photo"), user, subject=hazard, caption="reinspect")
         deadlines.complete(hazard, REINSPECT)
         if results[hazard.pk]:
             hazard.status, hazard.closed_at = HazardStatus.CLOSED, now

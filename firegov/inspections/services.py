@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from firegov.core import deadlines, worktime
 from firegov.core import lifecycle as lc
+from firegov.core.attachments import refused_as
 from firegov.core.attachments import store as store_attachment
 from firegov.core.models import Attachment, Role, User
 from firegov.core.scoping import can_see, known_agencies, require_visible
@@ -208,8 +209,9 @@ def record_answers(user, inspection: Inspection, answers: dict[str, dict], photo
     for item, files in (photos or {}).items():
         if item not in rows:
             raise ValidationError({item: _("Unknown checklist item.")})
-        for upload in files:
-            store_attachment(upload, getattr(upload, "name", "photo"), user, subject=inspection, caption=item)
+        with refused_as(item):
+            for upload in files:
+                store_attachment(upload, getattr(upload, "name", "photo"), user, subject=inspection, caption=item)
     return inspection
 
 
@@ -245,8 +247,9 @@ def complete(user, inspection: Inspection, data: dict, signature=None) -> Inspec
         raise ValidationError({"refusal_note": _("Record the circumstances of the refusal.")})
     now = timezone.now()
     if signature is not None:
-        inspection.signature = store_attachment(signature, getattr(signature, "name", "signature"), user,
-                                                subject=inspection, caption="signature")
+        with refused_as("signature"):
+            inspection.signature = store_attachment(signature, getattr(signature, "name", "signature"), user,
+                                                    subject=inspection, caption="signature")
     inspection.findings = (data.get("findings") or "").strip()
     inspection.signed_by, inspection.refused_to_sign = signed_by, refused
     inspection.refusal_note = (data.get("refusal_note") or "").strip()[:200]
