@@ -57,6 +57,19 @@ HAZARD_TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
 
 HAZARD_TERMINAL = frozenset({"closed", "corrected", "invalid"})
 
+# "Corrected on the spot" and "invalid" end a hazard with no notice and no re-inspection. Outside the
+# fire service (industry departments, grid workers, unit managers) they may end only what was found
+# outside it: a hazard found by a fire officer, by fire monitoring or from a public report (no
+# finder, or a fire officer as finder) is ended by a fire officer, or goes through the notice and
+# the re-inspection.
+ENDS_UNCHECKED = frozenset({"correct", "invalidate"})
+
+
+def may_end_unchecked(role: str, finder_role: str | None) -> bool:
+    """Whether ``role`` may take an ENDS_UNCHECKED action on a hazard whose finder has
+    ``finder_role`` (None: no finder, e.g. fire monitoring)."""
+    return role in FIRE_OFFICERS or (finder_role is not None and finder_role not in FIRE_OFFICERS)
+
 # --------------------------------------------------------------------------- major hazard cases
 CASE_TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
     _t("discuss", "proposed expert_reviewed", "discussed", FIRE_LEADERS, ("participants", "conclusion"),

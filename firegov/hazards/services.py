@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from firegov.core import deadlines, notify, numbering, worktime
 from firegov.core.attachments import refused_as
 from firegov.core.attachments import store as store_attachment
-from firegov.core.lifecycle import TransitionError, check, role_of
+from firegov.core.lifecycle import TransitionError, actions_from, check, role_of
 from firegov.core.models import Agency, AgencyKind, Role, User
 from firegov.core.scoping import agencies_covering, require_visible
 from firegov.hazards import categories, judging, lifecycle
@@ -255,6 +255,17 @@ def _future_due(value, now) -> datetime:
     return due
 
 
+def _may_end_unchecked(user, hazard: Hazard) -> bool:
+    finder = hazard.found_by
+    return lifecycle.may_end_unchecked(role_of(user), role_of(finder) if finder is not None else None)
+
+
+def available_actions(user, hazard: Hazard) -> list:
+    """The transitions ``user`` may take on ``hazard`` now, for its page."""
+    steps = actions_from(lifecycle.HAZARD_TRANSITIONS, hazard.status, role_of(user))
+    return [s for s in steps if s.action not in lifecycle.ENDS_UNCHECKED or _may_end_unchecked(user, hazard)]
+
+
 def transition(user, hazard: Hazard, action: str, data: dict | None = None, files=()) -> Hazard:
     """Take ``action`` on ``hazard`` (see lifecycle.HAZARD_TRANSITIONS) as ``user``."""
     data = dict(data or {})
@@ -272,8 +283,12 @@ def transition(user, hazard: Hazard, action: str, data: dict | None = None, file
         return hazard
     with transaction.atomic():
         require_visible(user, Hazard.objects.all(), hazard.pk)
-        hazard = Hazard.objects.select_for_update(of=("self",)).select_related("unit", "inspection").get(pk=hazard.pk)
+        hazard = (Hazard.objects.select_for_update(of=("self",)).select_related("unit", "inspection", "found_by")
+                  .get(pk=hazard.pk))
         step = check(lifecycle.HAZARD_TRANSITIONS, action, hazard, user)
+        if action in lifecycle.ENDS_UNCHECKED and not _may_end_unchecked(user, hazard):
+            raise PermissionDenied(_("A hazard found by the fire service, by fire monitoring or from a public report "
+                                     "is ended by a fire officer, or through the notice and the re-inspection."))
         now = timezone.now()
         before = hazard.status
         if "note" in step.needs and not note:

@@ -134,7 +134,7 @@ def hazard_detail(request, pk):
                                          object_id=str(hazard.pk)).order_by("id")
     context = {
         "hazard": hazard, "events": labelled(hazard.events.select_related("actor", "document")),
-        "actions": actions_from(lifecycle.HAZARD_TRANSITIONS, hazard.status, role), "evidence": evidence,
+        "actions": services.available_actions(request.user, hazard), "evidence": evidence,
         "category": categories.get_or_none(hazard.category), "today": date.today().isoformat(),
         "documents": HazardDocument.objects.filter(pk__in=hazard.events.exclude(document=None)
                                                    .values("document")).order_by("issued_at"),

@@ -28,7 +28,7 @@ from firegov.core.lifecycle import (
 )
 from firegov.core.scoping import scope
 from firegov.hazards import services
-from firegov.hazards.lifecycle import HAZARD_TERMINAL, HAZARD_TRANSITIONS
+from firegov.hazards.lifecycle import ENDS_UNCHECKED, FIRE_OFFICERS, HAZARD_TERMINAL, HAZARD_TRANSITIONS
 from firegov.hazards.models import Hazard, HazardStatus
 from tests.hazards._support import ROLES, new_hazard, put_in, user_for
 
@@ -93,6 +93,12 @@ def test_table_covers_exactly_the_known_actions_and_states():
 # --------------------------------------------------------------------------- table-driven: services
 
 
+def ends_an_inspectors_finding(action, role):
+    """The matrix's hazards are found by an inspector: outside the fire service nobody may end them
+    as corrected on the spot or invalid (see test_who_may_end_a_hazard_unchecked)."""
+    return action in ENDS_UNCHECKED and role not in FIRE_OFFICERS
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("action", ACTIONS)
 def test_service_transition_for_every_role_and_state(city, school, action, role):
@@ -105,7 +111,7 @@ def test_service_transition_for_every_role_and_state(city, school, action, role)
             with pytest.raises(TransitionError) as refused:
                 services.transition(user, hazard, action, payload(action))
             assert refused.value.code == "wrong_state", (state, refused.value.code)
-        elif role not in step.roles:
+        elif role not in step.roles or ends_an_inspectors_finding(action, role):
             with pytest.raises(PermissionDenied) as refused:
                 services.transition(user, hazard, action, payload(action))
             assert str(refused.value), f"{state}: a role refusal carries a message (403, not 404)"
@@ -139,7 +145,7 @@ def test_api_transition_for_every_role_and_state(city, school, api_for, action, 
             expected = 403
         elif state not in step.sources:
             expected = 409
-        elif role not in step.roles:
+        elif role not in step.roles or ends_an_inspectors_finding(action, role):
             expected = 403
         else:
             expected = 200
@@ -191,13 +197,15 @@ EXPLICIT = [
     (UNIT, "order", "confirmed", False),
     (UNIT, "confirm", "reported", False),
     (UNIT, "extend", "ordered", False),
-    (UNIT, "correct", "reported", True),
-    (GRID, "correct", "reported", True),
+    (UNIT, "correct", "reported", False),  # found by an inspector: see test_who_may_end_a_hazard_unchecked
+    (GRID, "correct", "reported", False),
     (GRID, "confirm", "reported", False),
     (GRID, "submit", "ordered", False),
     (GRID, "order", "confirmed", False),
     (DEPARTMENT, "confirm", "reported", True),
-    (DEPARTMENT, "invalidate", "confirmed", True),
+    (DEPARTMENT, "invalidate", "confirmed", False),
+    (INSPECTOR, "correct", "confirmed", True),
+    (INSPECTOR, "invalidate", "confirmed", True),
     (DEPARTMENT, "order", "confirmed", False),
     (DEPARTMENT, "reinspect", "submitted", False),
     (DEPARTMENT, "extend", "rectifying", False),
@@ -222,6 +230,40 @@ def test_explicit_role_expectations(city, school, role, action, state, ok):
     else:
         with pytest.raises(PermissionDenied):
             services.transition(user, hazard, action, payload(action))
+
+
+# finder -> the roles that may end its hazard as corrected on the spot or invalid (stated by hand)
+MAY_END_UNCHECKED = {
+    INSPECTOR: {ADMIN, DETACHMENT, SUPERVISOR, INSPECTOR},
+    GRID: {ADMIN, DETACHMENT, SUPERVISOR, INSPECTOR, DEPARTMENT, GRID, UNIT},
+    UNIT: {ADMIN, DETACHMENT, SUPERVISOR, INSPECTOR, DEPARTMENT, GRID, UNIT},
+    DEPARTMENT: {ADMIN, DETACHMENT, SUPERVISOR, INSPECTOR, DEPARTMENT, GRID, UNIT},
+    None: {ADMIN, DETACHMENT, SUPERVISOR, INSPECTOR},  # fire monitoring, public reports: no finder
+}
+
+
+@pytest.mark.parametrize("finder", list(MAY_END_UNCHECKED), ids=str)
+@pytest.mark.parametrize("action", ["correct", "invalidate"])
+def test_who_may_end_a_hazard_unchecked(city, school, client, finder, action):
+    """A unit manager could mark an inspector's finding "corrected on the spot" and so skip the
+    notice and the re-inspection; a department could declare a brigade's finding invalid."""
+    for role in ROLES:
+        hazard = new_hazard(user_for(city, finder) if finder else city.xuecheng, school)
+        if finder is None:
+            Hazard.objects.filter(pk=hazard.pk).update(found_by=None)
+        put_in(hazard, "reported")
+        user = user_for(city, role)
+        client.force_login(user)
+        offered = f'name="action" value="{action}"' in client.get(f"/hazards/{hazard.pk}/").content.decode()
+        if role in MAY_END_UNCHECKED[finder] and role in HAZARD_TRANSITIONS[action].roles:
+            assert services.transition(user, hazard, action, payload(action)).status == EXPECTED_TARGET[action]
+            assert offered, (role, "the page offers what the service allows")
+        else:
+            with pytest.raises(PermissionDenied):
+                services.transition(user, hazard, action, payload(action))
+            hazard.refresh_from_db()
+            assert hazard.status == "reported"
+            assert not offered, (role, "the page offers no action the service refuses")
 
 
 @pytest.mark.parametrize("state", ["reported", "confirmed", "closed", "corrected", "invalid"])
