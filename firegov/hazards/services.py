@@ -296,7 +296,11 @@ def transition(user, hazard: Hazard, action: str, data: dict | None = None, file
         if action == "interim":
             hazard.interim_measures = note
         if action == "extend":
-            hazard.due_at = _future_due(_need(data, "due", _("Give the new deadline.")), now)
+            due = _future_due(_need(data, "due", _("Give the new deadline.")), now)
+            if hazard.due_at is not None and due <= hazard.due_at:
+                raise ValidationError({"due": _("An extension must end after the current deadline, %(date)s.")
+                                       % {"date": timezone.localdate(hazard.due_at).isoformat()}})
+            hazard.due_at = due
             deadlines.register(hazard, RECTIFY, f"{hazard.unit.name}：隐患整改期限（已延期）", hazard.due_at,
                                "hazard-rectify")
             schedule_reinspection(hazard)

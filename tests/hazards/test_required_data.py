@@ -133,6 +133,19 @@ def test_extend_needs_a_deadline_and_a_note(city, hotel_hazard, clock):
     assert event.action == "extend" and event.note == "需采购设备"
 
 
+@pytest.mark.parametrize("due", [date(2026, 6, 15), date(2026, 6, 20)])
+def test_an_extension_never_shortens_the_deadline(city, hotel_hazard, clock, due):
+    """An "extension" to an earlier day, or to the same day, is no extension (it was accepted)."""
+    clock.set(at(2026, 6, 10, 10))
+    hazard = ordered(city, hotel_hazard, date(2026, 6, 20))
+    with pytest.raises(ValidationError) as refused:
+        services.transition(city.xc_supervisor, hazard, "extend", {"note": "需采购设备", "due": due})
+    assert "due" in refused.value.message_dict
+    assert "2026-06-20" in refused.value.message_dict["due"][0]
+    hazard.refresh_from_db()
+    assert hazard.status == "ordered" and hazard.due_at == end_of(2026, 6, 20)
+
+
 def test_extend_via_the_api_without_a_note_answers_400(city, hotel_hazard, api_for):
     hazard = ordered(city, hotel_hazard)
     response = api_for(city.xc_supervisor).post(f"/api/hazards/{hazard.pk}/transition/", {
