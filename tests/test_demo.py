@@ -282,6 +282,17 @@ def test_a_year_of_history_follows_the_lifecycle_tables(demo_with_history):
         for event in case.events.exclude(action="propose"):
             assert event.from_status in CASE_TRANSITIONS[event.action].sources
     assert MajorHazardCase.objects.filter(status="listed").exists()
+    for case in MajorHazardCase.objects.prefetch_related("hazards").select_related("notice"):
+        hazards = list(case.hazards.all())
+        assert len(hazards) >= 2, (case.status, "a case is made of the unit's hazards")
+        assert all(h.unit_id == case.unit_id for h in hazards)
+        if case.status == "delisted":
+            assert {h.status for h in hazards} == {"closed"}
+        else:
+            assert all(h.is_open for h in hazards), case.status
+        if case.status != "proposed":
+            assert {h.severity for h in hazards} == {"major"}
+            assert sorted(item["hazard"] for item in case.notice.items) == sorted(h.pk for h in hazards)
     # Units with a manager inspect themselves (单位自查): the hazards they find wait for the brigade.
     found_by_units = Hazard.objects.filter(source="self").select_related("inspection", "found_by")
     assert found_by_units.count() >= 5

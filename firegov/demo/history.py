@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, time, timedelta
 
+from django.db.models import Count
 from django.utils import timezone
 
 from firegov.core import deadlines, numbering, worktime
@@ -307,15 +308,23 @@ def _hazard_history(rng, unit, inspection, item, categories_by_code, finder, off
 
 def _major_cases(rng, fake, team, brigade_of, now) -> None:
     """A few major hazards: two listed for supervision, one still being decided, one de-listed."""
-    candidates = list(Unit.objects.filter(crowded_place=True, status="operating", key_unit=True)
-                      .order_by("pk")[:40])
-    rng.shuffle(candidates)
     plans = [("listed", ["7.3.3", "7.3.6", "7.5"]), ("listed", ["7.3.2", "7.3.9", "7.9.3"]),
              ("proposed", ["7.3.1", "7.3.5", "7.3.7"]), ("delisted", ["7.3.3", "7.3.4", "7.3.6", "7.5"])]
-    for unit, (target, items) in zip(candidates, plans, strict=False):
-        brigade = brigade_of.get(unit.pk)
-        if brigade is None:
+    # A case is made of a unit's hazards: still being rectified while it is decided or listed, closed
+    # once it is de-listed. Crowded key units first, any unit with such hazards when they have none.
+    still_open = [HazardStatus.CONFIRMED, HazardStatus.ORDERED, HazardStatus.RECTIFYING]
+    used: set[int] = set()
+    for target, items in plans:
+        states = [HazardStatus.CLOSED] if target == "delisted" else still_open
+        served = [pk for pk, brigade in brigade_of.items() if brigade is not None]
+        with_hazards = (Unit.objects.filter(status="operating", hazards__status__in=states, pk__in=served)
+                        .exclude(pk__in=used).annotate(found=Count("hazards")).filter(found__gte=2)
+                        .order_by("-crowded_place", "-key_unit", "pk"))
+        unit = with_hazards.first()
+        if unit is None:
             continue
+        used.add(unit.pk)
+        brigade = brigade_of[unit.pk]
         leader = next(p for p in team[brigade.pk] if p.role == Role.BRIGADE_SUPERVISOR)
         proposed = now - timedelta(days={"listed": 120, "proposed": 2, "delisted": 300}[target])
         from firegov.hazards import judging
@@ -325,7 +334,7 @@ def _major_cases(rng, fake, team, brigade_of, now) -> None:
             unit=unit, agency=brigade, standard=judgement["standard"], place_kinds=judgement["place_kinds"],
             items=items, judgement=judgement, proposed_by=leader, proposed_at=proposed,
             decision_due=hazard_services.due_after_workdays(proposed, lifecycle.MAJOR_DECISION_WORKDAYS))
-        hazards = list(Hazard.objects.filter(unit=unit)[:3])
+        hazards = list(Hazard.objects.filter(unit=unit, status__in=states).order_by("pk")[:3])
         case.hazards.set(hazards)
         CaseEvent.objects.create(case=case, action="propose", to_status="proposed", actor=leader, at=proposed)
         if target == "proposed":
