@@ -418,6 +418,7 @@ def _public_reports(rng, fake, units, brigade_of, team, now) -> None:
             urgent=checklists.category(category).urgent, agency=brigade_of.get(unit.pk),
             status=ReportStatus.ASSIGNED,
         )
+        report.triaged_at = submitted
         report.check_due = (submitted + timedelta(hours=24)) if report.urgent else hazard_services.due_after_workdays(submitted, 3)
         if (now - submitted).days > 4:
             valid = rng.random() < 0.7

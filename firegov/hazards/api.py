@@ -169,7 +169,7 @@ class ReportSerializer(serializers.ModelSerializer):
         model = PublicReport
         fields = ["id", "tracking_code", "region", "place", "address", "description", "category", "contact_name",
                   "contact_phone", "submitted_at", "status", "urgent", "duplicate_of", "agency", "unit",
-                  "check_due", "inspection", "hazard", "result", "answered_at", "reward_tier", "reward_amount", "reward_paid_at",
+                  "triaged_at", "check_due", "inspection", "hazard", "result", "answered_at", "reward_tier", "reward_amount", "reward_paid_at",
                   "reward_reference"]
         read_only_fields = fields
 
@@ -225,13 +225,20 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
             pk=as_pk(request.data.get("duplicate_of"))).first()
         return Response(ReportSerializer(call(reports.mark_duplicate, request.user, report, original)).data)
 
-    @extend_schema(request=inline_serializer("ReportAssign", {"agency": serializers.IntegerField()}),
-                   responses={200: ReportSerializer})
+    @extend_schema(request=inline_serializer("ReportAssign", {
+        "agency": serializers.IntegerField(),
+        "category": serializers.CharField(required=False, allow_blank=True,
+                                          help_text="classify anew (decides the 24-hour or 3-working-day check)")}),
+        responses={200: ReportSerializer})
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
+        """Assign for checking, or move to another agency before the complaint inspection is opened."""
         report = self.get_object()
         agency = Agency.objects.filter(pk=as_pk(request.data.get("agency"))).first()
-        return Response(ReportSerializer(call(reports.assign, request.user, report, agency)).data)
+        category = request.data.get("category")
+        if category is not None and not isinstance(category, str):
+            raise ApiValidationError({"category": ["must be a category code"]})
+        return Response(ReportSerializer(call(reports.assign, request.user, report, agency, category)).data)
 
     @extend_schema(request=inline_serializer("ReportAward", {"tier": serializers.CharField()}),
                    responses={200: ReportSerializer})

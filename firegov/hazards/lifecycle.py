@@ -95,7 +95,7 @@ CASE_TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
 
 # --------------------------------------------------------------------------- public reports
 REPORT_TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
-    _t("assign", "received", "assigned", FIRE_OFFICERS, ("agency",), "Assign for checking", "指派核查"),
+    _t("assign", "received assigned", "assigned", FIRE_OFFICERS, ("agency",), "Assign for checking", "指派核查"),
     _t("inspect", "assigned", "assigned", FIRE_OFFICERS, ("unit", "inspectors"),
        "Open complaint inspection", "开展举报核查检查"),
     _t("duplicate", "received assigned", "duplicate", FIRE_OFFICERS, ("duplicate_of",),

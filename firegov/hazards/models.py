@@ -343,6 +343,7 @@ class PublicReport(models.Model):
                                on_delete=models.PROTECT, related_name="+")
     unit = models.ForeignKey(Unit, verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT,
                              related_name="+")
+    triaged_at = models.DateTimeField(_("reached its first agency at"), null=True, blank=True)
     check_due = models.DateTimeField(_("check by"), null=True, blank=True)
     inspection = models.ForeignKey(Inspection, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     hazard = models.ForeignKey(Hazard, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

@@ -154,25 +154,30 @@ def submit(data: dict, photos=(), ip: str = "", now=None) -> PublicReport:
                 raise ValidationError({"photos": str(exc)}) from exc
         if first is None:
             _schedule_check(report, now)
+            if report.agency_id is not None:
+                notify.notify(report_audience(report, "brigade"), "report.assigned", f"新举报待核查：{report.place}",
+                              report.description[:200], f"/hazards/reports/{report.pk}/")
     return report
 
 
 def _schedule_check(report: PublicReport, now) -> None:
+    """The check is due 24 hours (urgent) or 3 working days after the report reached its first
+    agency (``triaged_at``: on submission, or when triaged by hand). Moving it to another agency
+    keeps that clock; classifying it anew counts again from the same moment."""
     from firegov.hazards.services import due_after_workdays
 
     if report.agency_id is None:
         return
     report.status = ReportStatus.ASSIGNED
+    report.triaged_at = report.triaged_at or now
     if report.urgent:
-        report.check_due = now + timedelta(hours=URGENT_CHECK_HOURS)
+        report.check_due = report.triaged_at + timedelta(hours=URGENT_CHECK_HOURS)
         policy = "report-check-urgent"
     else:
-        report.check_due = due_after_workdays(now, CHECK_WORKDAYS)
+        report.check_due = due_after_workdays(report.triaged_at, CHECK_WORKDAYS)
         policy = "report-check"
-    report.save(update_fields=["status", "check_due", "updated_at"])
+    report.save(update_fields=["status", "triaged_at", "check_due", "updated_at"])
     deadlines.register(report, CHECK, f"举报核查：{report.place}", report.check_due, policy, now=now)
-    notify.notify(report_audience(report, "brigade"), "report.assigned", f"新举报待核查：{report.place}",
-                  report.description[:200], f"/hazards/reports/{report.pk}/")
 
 
 def track(code: str) -> PublicReport | None:
@@ -190,14 +195,28 @@ def _locked(user, report: PublicReport, action: str) -> PublicReport:
 
 
 @transaction.atomic
-def assign(user, report: PublicReport, agency) -> PublicReport:
-    """Triage by hand: a report with no brigade found for its area, or moved to another agency."""
+def assign(user, report: PublicReport, agency, category: str | None = None) -> PublicReport:
+    """Triage by hand: a report with no brigade found for its area, or one moved to another agency
+    before its complaint inspection is opened. ``category`` (when given) classifies it anew: a
+    blocked or locked exit or switched-off facilities must be checked within 24 hours, anything
+    else within 3 working days, counted from when the report first reached an agency."""
     report = _locked(user, report, "assign")
+    if report.inspection_id and report.inspection.status in OPEN_INSPECTION:
+        raise lc.TransitionError(_("Complete or cancel the complaint inspection first."), "inspection_open")
     if agency is None or not can_see(user, type(agency).objects.all(), agency.pk):
         raise ValidationError({"agency": _("Choose an agency in your jurisdiction.")})
+    if category is not None:
+        category = category.strip()
+        if category and not categories.exists(category):
+            raise ValidationError({"category": _("Unknown hazard category.")})
+        report.category, report.urgent = category, bool(category) and categories.get(category).urgent
+    moved = report.agency_id != agency.pk
     report.agency = agency
     report.save()
     _schedule_check(report, timezone.now())
+    if moved:
+        notify.notify(report_audience(report, "brigade"), "report.assigned", f"新举报待核查：{report.place}",
+                      report.description[:200], f"/hazards/reports/{report.pk}/")
     return report
 
 

@@ -309,7 +309,7 @@ def report_action(request, pk):
         _r, ok = attempt(request, reports.mark_duplicate, request.user, report, original)
     elif act == "assign":
         agency = Agency.objects.filter(pk=as_pk(request.POST.get("agency"))).first()
-        _r, ok = attempt(request, reports.assign, request.user, report, agency)
+        _r, ok = attempt(request, reports.assign, request.user, report, agency, request.POST.get("category"))
     elif act == "award":
         tier = get_object_or_404(RewardTier, code=request.POST.get("tier", ""))
         _r, ok = attempt(request, reports.award, request.user, report, tier)

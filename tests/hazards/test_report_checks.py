@@ -358,3 +358,65 @@ def test_the_inspection_form_takes_bad_ids_without_a_server_error(city, login, b
     response = client.post(f"/inspections/new/?unit={city.xc_hotel.pk}",
                            {"kind": "routine", "inspectors": [bad, city.xuecheng.pk], "agencies": [bad]})
     assert response.status_code == 200 and not Inspection.objects.exists()  # the form again, with its error
+
+
+# --------------------------------------------------------------------------- triage after assignment
+
+
+def test_a_report_moves_to_another_agency_and_keeps_its_clock(city, api_for):
+    report = submit(city, category="")  # 3 working days, automatically the Xuecheng brigade's
+    assert report.agency == city.xc_brigade and not report.urgent
+    due, started = report.check_due, report.triaged_at
+    Notification.objects.all().delete()
+    response = api_for(city.zhidui).post(f"/api/reports/{report.pk}/assign/", {"agency": city.tz_brigade.pk},
+                                         format="json")
+    assert response.status_code == 200, response.content
+    report.refresh_from_db()
+    assert (report.agency, report.status, report.check_due, report.triaged_at) == (
+        city.tz_brigade, ReportStatus.ASSIGNED, due, started)
+    assert live_check(report).get().due_at == due
+    assert Notification.objects.filter(recipient=city.tengzhou, kind="report.assigned").exists()
+
+
+@pytest.mark.parametrize("category, urgent", [("blocked_exit", True), ("", False)])
+def test_classifying_a_report_anew_sets_its_check_deadline(city, api_for, category, urgent):
+    """A report sent without a category (3 working days) that staff recognise as a blocked exit must
+    be checked within 24 hours of its arrival, and the other way round."""
+    report = submit(city, category="" if urgent else "blocked_exit")
+    response = api_for(city.xuecheng).post(f"/api/reports/{report.pk}/assign/",
+                                           {"agency": city.xc_brigade.pk, "category": category}, format="json")
+    assert response.status_code == 200, response.content
+    report.refresh_from_db()
+    assert (report.category, report.urgent) == (category, urgent)
+    if urgent:
+        assert report.check_due == report.triaged_at + timezone.timedelta(hours=reports.URGENT_CHECK_HOURS)
+    else:
+        assert report.check_due > report.triaged_at + timezone.timedelta(hours=reports.URGENT_CHECK_HOURS)
+    assert live_check(report).get().due_at == report.check_due
+    assert live_check(report).get().policy.code == ("report-check-urgent" if urgent else "report-check")
+    bad = api_for(city.xuecheng).post(f"/api/reports/{report.pk}/assign/",
+                                      {"agency": city.xc_brigade.pk, "category": "no_such"}, format="json")
+    assert bad.status_code == 400 and "category" in bad.json()
+
+
+def test_no_move_while_the_complaint_inspection_is_open(city, api_for, client):
+    report = submit(city)
+    reports.open_inspection(city.xuecheng, report, city.xc_hotel, [city.xuecheng, city.xc_supervisor])
+    response = api_for(city.zhidui).post(f"/api/reports/{report.pk}/assign/", {"agency": city.tz_brigade.pk},
+                                         format="json")
+    assert response.status_code == 409 and response.json()["code"] == "inspection_open"
+    report.refresh_from_db()
+    assert report.agency == city.xc_brigade
+    client.force_login(city.zhidui)
+    assert 'id="assign-form"' not in client.get(f"/hazards/reports/{report.pk}/").content.decode()
+
+
+def test_the_report_page_moves_and_classifies(city, client):
+    report = submit(city, category="")
+    client.force_login(city.zhidui)
+    assert 'id="assign-form"' in client.get(f"/hazards/reports/{report.pk}/").content.decode()
+    response = client.post(f"/hazards/reports/{report.pk}/action/",
+                           {"action": "assign", "agency": city.tz_brigade.pk, "category": "locked_exit"})
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert (report.agency, report.category, report.urgent) == (city.tz_brigade, "locked_exit", True)
