@@ -379,6 +379,13 @@ def _major_cases(rng, fake, team, brigade_of, now) -> None:
         else:
             deadlines.register(case, hazard_services.CASE_RECTIFY, f"{unit.name}：挂牌督办重大火灾隐患整改",
                                hazard_services.end_of_day(case.rectify_due), "major-hazard-rectify", now=now)
+            reported = now - timedelta(days=rng.randint(3, 20))  # the last monthly progress report
+            CaseEvent.objects.create(case=case, action="progress", from_status="listed", to_status="listed",
+                                     actor=leader, at=reported, note="已落实临时防范措施，整改工程按计划推进")
+            deadlines.register(case, hazard_services.CASE_PROGRESS, f"{unit.name}：挂牌督办重大火灾隐患整改进展报告",
+                               hazard_services.end_of_day(timezone.localdate(reported)
+                                                          + timedelta(days=hazard_services.PROGRESS_INTERVAL_DAYS)),
+                               "major-hazard-progress", now=now)
         case.save()
 
 

@@ -9,7 +9,8 @@ by :mod:`firegov.core.numbering`; photos are evidence attachments.
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -47,6 +48,8 @@ REINSPECT = "hazards.reinspect"
 CASE_DECISION = "hazards.major_decision"
 CASE_NOTICE = "hazards.major_notice"
 CASE_RECTIFY = "hazards.major_rectify"
+CASE_PROGRESS = "hazards.major_progress"
+PROGRESS_INTERVAL_DAYS = 30  # a listed major hazard reports its progress at least once a month
 
 POLICIES = {
     "hazard-serve-notice": ("隐患通知书送达期限 / Serve the rectification notice", [
@@ -71,6 +74,10 @@ POLICIES = {
         {"offset_workdays": -1, "action": "remind", "audience": "supervisor"},
         {"offset_minutes": 0, "action": "escalate", "audience": "detachment", "repeat_minutes": 24 * 60},
     ]),
+    "major-hazard-progress": ("挂牌督办整改进展报告 / Monthly progress of a listed major hazard", [
+        {"offset_workdays": -3, "action": "remind", "audience": "unit_managers"},
+        {"offset_minutes": 0, "action": "escalate", "audience": "supervisor", "repeat_minutes": 7 * 24 * 60},
+    ]),
     "major-hazard-rectify": ("挂牌督办整改期限 / Listed major hazard deadline", [
         {"offset_workdays": -10, "action": "remind", "audience": "unit_managers"},
         {"offset_workdays": -3, "action": "remind", "audience": "supervisor"},
@@ -80,6 +87,24 @@ POLICIES = {
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _funds(value) -> Decimal:
+    try:
+        funds = Decimal(str(value))
+    except InvalidOperation:
+        raise ValidationError({"funds": _("Enter an amount in 10k yuan.")}) from None
+    if not funds.is_finite() or funds < 0 or funds >= Decimal("1e10"):
+        raise ValidationError({"funds": _("Enter an amount in 10k yuan.")})
+    return funds
+
+
+def _next_progress_report(case, now: datetime) -> None:
+    """Periodic progress (定期报告整改进展): the next report of a listed case is due a month after it
+    was listed, or after its last report."""
+    due = end_of_day(timezone.localdate(now) + timedelta(days=PROGRESS_INTERVAL_DAYS))
+    deadlines.register(case, CASE_PROGRESS, f"{case.unit.name}：挂牌督办重大火灾隐患整改进展报告", due,
+                       "major-hazard-progress", now=now)
 
 
 def end_of_day(day) -> datetime:
@@ -578,13 +603,16 @@ def case_transition(user, case: MajorHazardCase, action: str, data: dict | None 
                     raise ValidationError({"rectify_due": _("Enter a valid date.")}) from None
             if case.rectify_due <= timezone.localdate():
                 raise ValidationError({"rectify_due": _("The deadline must be in the future.")})
-            case.funds = data.get("funds") or None
+            case.funds = _funds(_need(data, "funds", _("Give the funds set aside for the rectification.")))
             case.listed_at = now
             deadlines.register(case, CASE_RECTIFY, f"{case.unit.name}：挂牌督办重大火灾隐患整改",
                                end_of_day(case.rectify_due), "major-hazard-rectify")
+        if action in ("list", "progress", "reopen"):
+            _next_progress_report(case, now)
         if action == "rectified":
             case.rectified_at = now
             deadlines.acknowledge(case, CASE_RECTIFY)
+            deadlines.complete(case, CASE_PROGRESS)
         if action == "reopen":
             case.rectified_at = None
             deadlines.register(case, CASE_RECTIFY, f"{case.unit.name}：挂牌督办重大火灾隐患整改（验收未通过）",

@@ -431,7 +431,7 @@ def _determined(city, unit):
     return run(city.xc_supervisor, case, "determine")
 
 
-@pytest.mark.parametrize("field", ["listing_level", "listing_authority", "plan", "rectify_due", "officials"])
+@pytest.mark.parametrize("field", ["listing_level", "listing_authority", "plan", "rectify_due", "officials", "funds"])
 def test_listing_needs_every_field(city, school, field):
     case = _determined(city, school)
     for empty in (None, ""):
@@ -451,6 +451,22 @@ def test_listing_refuses_an_unknown_level_and_a_bad_date(city, school):
     assert "rectify_due" in refused.value.message_dict
     case.refresh_from_db()
     assert case.status == "determined"
+
+
+@pytest.mark.parametrize("funds", ["-1", "abc", "NaN", "Infinity", "1e12"])
+def test_listing_refuses_funds_that_are_no_amount(city, school, funds):
+    case = _determined(city, school)
+    with pytest.raises(ValidationError) as refused:
+        run(city.xc_supervisor, case, "list", **listing(funds=funds))
+    assert "funds" in refused.value.message_dict
+    case.refresh_from_db()
+    assert case.status == "determined"
+
+
+def test_listing_accepts_no_funds_needed(city, school):
+    """Zero is an answer (the unit pays from its running budget); a missing amount is not."""
+    case = run(city.xc_supervisor, _determined(city, school), "list", **listing(funds="0"))
+    assert case.status == "listed" and case.funds == 0
 
 
 def test_listing_refuses_a_rectification_deadline_in_the_past(city, school):
@@ -535,6 +551,32 @@ def test_progress_rectified_reopen_accept_delist(city, school):
             run(city.admin, case, action, **case_payload(action))
 
 
+def test_a_listed_case_reports_its_progress_every_month(city, school, clock):
+    """定期报告: listing asks for the first progress report within a month; each report asks for the
+    next one a month later; a late report escalates to the brigade's supervisor; rectification
+    ends the reports, and a failed acceptance starts them again."""
+    from firegov.core.models import Notification
+
+    def progress():
+        return Deadline.objects.filter(purpose=services.CASE_PROGRESS, object_id=str(case.pk))
+
+    clock.set(at(2026, 9, 1, 10))
+    case = _listed(city, school)
+    due = progress().get(state="open").due_at
+    assert due == end_of(2026, 10, 1)
+    clock.set(at(2026, 9, 20, 10))
+    case = run(city.danwei, case, "progress", note="已拆除违章隔断")
+    assert progress().get(state="open").due_at == end_of(2026, 10, 20)
+    deadlines.run_due(now=at(2026, 10, 21, 9))
+    assert Notification.objects.filter(recipient=city.xc_supervisor, kind="deadline.escalate",
+                                       subject__contains="整改进展报告").exists()
+    clock.set(at(2026, 10, 22, 10))
+    case = run(city.danwei, case, "rectified", note="整改完毕")
+    assert not progress().filter(state__in=["open", "acknowledged"]).exists()
+    case = run(city.xc_supervisor, case, "reopen", note="疏散宽度仍不足")
+    assert progress().get(state="open").due_at == end_of(2026, 11, 21)
+
+
 def test_an_overdue_listed_case_escalates_to_the_detachment(city, school, clock):
     from firegov.core.models import Notification
 
@@ -542,9 +584,11 @@ def test_an_overdue_listed_case_escalates_to_the_detachment(city, school, clock)
     case = run(city.xc_supervisor, _determined(city, school), "serve", received_by="王校长")
     case = run(city.xc_supervisor, case, "list", **listing(rectify_due=date(2026, 12, 31)))
     deadlines.run_due(now=at(2026, 12, 31, 23))
-    assert not Notification.objects.filter(kind="deadline.escalate", subject__contains=school.name).exists()
+    rectify = Notification.objects.filter(kind="deadline.escalate", subject__contains=school.name).exclude(
+        subject__contains="进展报告")  # the monthly progress reports, missed too, escalate on their own
+    assert not rectify.exists()
     deadlines.run_due(now=at(2027, 1, 4, 10))
-    escalated = Notification.objects.filter(kind="deadline.escalate", subject__contains=school.name)
+    escalated = rectify.all()
     assert sorted(escalated.values_list("recipient__username", flat=True)) == ["zhidui"]
     assert Deadline.objects.get(purpose=services.CASE_RECTIFY, object_id=str(case.pk)).state == "open"
 
