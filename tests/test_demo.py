@@ -282,6 +282,11 @@ def test_a_year_of_history_follows_the_lifecycle_tables(demo_with_history):
         for event in case.events.exclude(action="propose"):
             assert event.from_status in CASE_TRANSITIONS[event.action].sources
     assert MajorHazardCase.objects.filter(status="listed").exists()
+    from firegov.inspections.models import LAW_ENFORCEMENT_KINDS
+
+    law = Inspection.objects.filter(status="completed", kind__in=LAW_ENFORCEMENT_KINDS).exclude(agency__doc_prefix="")
+    assert law.exists() and not law.filter(record_number="").exists()
+    assert law.values("record_number").distinct().count() == law.count()
     for case in MajorHazardCase.objects.prefetch_related("hazards").select_related("notice"):
         hazards = list(case.hazards.all())
         assert len(hazards) >= 2, (case.status, "a case is made of the unit's hazards")

@@ -35,6 +35,7 @@ from firegov.hazards.models import (
 )
 from firegov.inspections import draws
 from firegov.inspections.models import (
+    LAW_ENFORCEMENT_KINDS,
     AnswerResult,
     DrawPlan,
     Inspection,
@@ -193,6 +194,7 @@ def load_history(rng: random.Random, fake, agencies: dict, units: list[Unit], no
 
     _major_cases(rng, fake, team, brigade_of, now)
     _public_reports(rng, fake, operating, brigade_of, team, now)
+    _number_records()
     return counters
 
 
@@ -304,6 +306,18 @@ def _hazard_history(rng, unit, inspection, item, categories_by_code, finder, off
     hazard.save()
     HazardEvent.objects.bulk_create(events)
     return hazard
+
+
+def _number_records() -> None:
+    """The history's records of law-enforcement inspections get their numbers (消防监督检查记录) per
+    brigade and year, in completion order."""
+    numbered = (Inspection.objects.filter(status=InspectionStatus.COMPLETED, kind__in=LAW_ENFORCEMENT_KINDS,
+                                          record_number="").exclude(agency__doc_prefix="")
+                .select_related("agency").order_by("completed_at", "pk"))
+    for inspection in numbered:
+        inspection.record_number = numbering.next_number(inspection.agency, "inspection_record",
+                                                         timezone.localdate(inspection.completed_at).year)
+        inspection.save(update_fields=["record_number"])
 
 
 def _major_cases(rng, fake, team, brigade_of, now) -> None:

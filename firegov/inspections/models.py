@@ -64,6 +64,9 @@ class Inspection(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     findings = models.TextField(_("findings"), blank=True)
+    record_number = models.CharField(_("record number"), max_length=60, blank=True, editable=False,
+                                     help_text=_("Number of the inspection record (消防监督检查记录) of a "
+                                                 "law-enforcement inspection, given on completion."))
     result = models.CharField(_("result"), max_length=10, choices=InspectionResult.choices, blank=True)
     signed_by = models.CharField(_("signed by (unit representative)"), max_length=60, blank=True)
     signature = models.ForeignKey("core.Attachment", verbose_name=_("signature"), null=True, blank=True,

@@ -26,6 +26,9 @@ def render(inspection: Inspection, photos: dict) -> bytes:
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = title.add_run("消防监督检查记录" if inspection.is_law_enforcement else "消防安全检查记录")
     run.bold, run.font.size = True, Pt(20)
+    if inspection.record_number:
+        number = doc.add_paragraph(inspection.record_number)
+        number.alignment = WD_ALIGN_PARAGRAPH.CENTER
     people = "、".join(p.get_full_name() or p.username for p in inspection.inspectors.all())
     head = doc.add_table(rows=0, cols=2)
     head.style = "Table Grid"

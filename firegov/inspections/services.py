@@ -14,7 +14,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from firegov.core import deadlines, worktime
+from firegov.core import deadlines, numbering, worktime
 from firegov.core import lifecycle as lc
 from firegov.core.attachments import refused_as
 from firegov.core.attachments import store as store_attachment
@@ -257,6 +257,9 @@ def complete(user, inspection: Inspection, data: dict, signature=None) -> Inspec
     inspection.status, inspection.completed_at = InspectionStatus.COMPLETED, now
     inspection.started_at = inspection.started_at or now
     inspection.result = InspectionResult.HAZARDS if failed or data.get("hazards") else InspectionResult.PASSED
+    if inspection.is_law_enforcement and inspection.agency is not None and inspection.agency.doc_prefix:
+        inspection.record_number = numbering.next_number(inspection.agency, "inspection_record",
+                                                         timezone.localdate(now).year)
     if inspection.kind == InspectionKind.RANDOM:
         days = publish_workdays(inspection)
         due = worktime.deadline(now, days)

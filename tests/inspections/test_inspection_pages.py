@@ -4,6 +4,8 @@ outsiders."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from firegov.hazards.models import Hazard
@@ -185,3 +187,26 @@ def test_the_record_of_a_refusal_shows_the_note(city, login, inspection):
         city.xuecheng, inspection, {"refused_to_sign": True, "refusal_note": "拒签见证"}
     )
     assert "拒签见证" in login(city.xuecheng).get(f"/inspections/{done.pk}/record/").content.decode()
+
+
+def test_a_law_enforcement_record_is_numbered_on_completion(city, login, inspection):
+    """消防监督检查记录 carry the brigade's number (枣薛消检字〔year〕第0001号), one per completed
+    law-enforcement inspection, in order; a unit's own self-inspection has none."""
+    from docx import Document
+
+    answer_all(city.xuecheng, inspection)
+    done = inspections.complete(city.xuecheng, inspection, {"signed_by": "张经理"})
+    assert done.record_number.startswith("枣薛消检字〔") and done.record_number.endswith("第0001号")
+    second = open_inspection(city)
+    answer_all(city.xuecheng, second)
+    assert inspections.complete(city.xuecheng, second, {"signed_by": "李经理"}).record_number.endswith("第0002号")
+    page = login(city.xuecheng).get(f"/inspections/{done.pk}/record/")
+    assert done.record_number in page.content.decode()
+    word = login(city.xuecheng).get(f"/inspections/{done.pk}/record/?format=docx")
+    text = "\n".join(p.text for p in Document(io.BytesIO(word.content)).paragraphs)
+    assert done.record_number in text
+
+    city.xc_hotel.managers.add(city.danwei)
+    own = open_inspection(city, kind=InspectionKind.SELF, user=city.danwei, inspectors=[city.danwei])
+    answer_all(city.danwei, own)
+    assert inspections.complete(city.danwei, own, {}).record_number == ""
