@@ -155,6 +155,8 @@ def load_history(rng: random.Random, fake, agencies: dict, units: list[Unit], no
             experts="、".join(fake.name() for _i in range(3)) if kind == InspectionKind.EXPERT else "",
         )
         inspection.inspectors.set(people)
+        if kind == InspectionKind.JOINT and unit.department_id:  # with the unit's supervising department
+            inspection.agencies.set([unit.department_id])
         found = rng.choice([1, 2, 2, 3] if fresh else [0, 1, 2, 2, 3, 3, 4])
         failed_items = rng.sample(template.items, k=min(len(template.items), found))
         failed_codes = {i.code for i in failed_items}

@@ -142,6 +142,11 @@ def create_inspection(user, unit: Unit, kind: str, *, inspectors=(), agencies=()
     check_inspectors(kind, unit, people)
     if kind == InspectionKind.EXPERT and not experts.strip():
         raise ValidationError({"experts": _("Name the experts of an expert inspection.")})
+    if kind == InspectionKind.JOINT:  # 联合检查: the lead agency and at least one other take part
+        taking_part = {a.pk for a in agencies} | {p.agency_id for p in people} | {user.agency_id}
+        if len(taking_part - {None}) < 2:
+            raise ValidationError({"agencies": _("A joint inspection needs at least two agencies: name the "
+                                                 "other participating agencies.")})
     template = choose_template(unit, kind, checklist)
     inspection = Inspection.objects.create(
         unit=unit, kind=kind, agency=user.agency, planned_for=planned_for, checklist=template.id,

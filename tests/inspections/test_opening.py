@@ -21,7 +21,8 @@ def _attempt(city, user, unit, kind):
     """Open ``kind`` as ``user`` with whatever else the kind needs (two officers, experts)."""
     inspectors = [city.xuecheng, city.xc_supervisor] if kind in LAW else ()
     experts = "王工,李工" if kind == "expert" else ""
-    return inspections.create_inspection(user, unit, kind, inspectors=inspectors, experts=experts)
+    agencies = [city.xc_edu] if kind == "joint" else ()
+    return inspections.create_inspection(user, unit, kind, inspectors=inspectors, experts=experts, agencies=agencies)
 
 
 # role (city attribute) -> kinds it may open, on a unit it can see
@@ -165,6 +166,21 @@ def test_a_joint_inspection_by_a_department_still_needs_two_fire_officers(city):
     )
     assert inspection.is_law_enforcement
     assert list(inspection.agencies.all()) == [city.xc_brigade]
+
+
+def test_a_joint_inspection_needs_a_second_agency(city):
+    """联合检查 is several agencies together: two inspectors of one brigade are a routine inspection."""
+    with pytest.raises(ValidationError) as exc:
+        inspections.create_inspection(city.xuecheng, city.xc_school, "joint",
+                                      inspectors=[city.xuecheng, city.xc_supervisor])
+    assert "agencies" in exc.value.message_dict
+    assert not Inspection.objects.exists()
+    named = inspections.create_inspection(city.xuecheng, city.xc_school, "joint",
+                                          inspectors=[city.xuecheng, city.xc_supervisor], agencies=[city.xc_edu])
+    assert list(named.agencies.all()) == [city.xc_edu]
+    # an officer of another agency in the team makes it joint as well
+    assert inspections.create_inspection(city.xuecheng, city.xc_school, "joint",
+                                         inspectors=[city.xuecheng, city.zhidui]).kind == "joint"
 
 
 def test_a_patrol_needs_no_second_inspector(city):
