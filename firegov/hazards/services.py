@@ -99,12 +99,12 @@ def _funds(value) -> Decimal:
     return funds
 
 
-def _next_progress_report(case, now: datetime) -> None:
+def _next_progress_report(case, since: datetime, now: datetime | None = None) -> None:
     """Periodic progress (定期报告整改进展): the next report of a listed case is due a month after it
-    was listed, or after its last report."""
-    due = end_of_day(timezone.localdate(now) + timedelta(days=PROGRESS_INTERVAL_DAYS))
+    was listed, or after its last report (``since``)."""
+    due = end_of_day(timezone.localdate(since) + timedelta(days=PROGRESS_INTERVAL_DAYS))
     deadlines.register(case, CASE_PROGRESS, f"{case.unit.name}：挂牌督办重大火灾隐患整改进展报告", due,
-                       "major-hazard-progress", now=now)
+                       "major-hazard-progress", now=now or since)
 
 
 def end_of_day(day) -> datetime:
@@ -682,13 +682,15 @@ def backfill_deadlines(now: datetime | None = None, dry_run: bool = False) -> di
     - A determined major-hazard case whose notice has not been recorded as served gets the
       3-working-day service deadline. Listed and later cases are left alone: listing presupposes the
       served notice, which older versions had no field for.
+    - A listed case gets its monthly progress-report deadline, a month after its last progress
+      report or, without one, after its listing.
 
     Deadlines already overdue escalate at the next run of the deadline job, as they would have.
     """
     from django.contrib.contenttypes.models import ContentType
 
     now = now or timezone.now()
-    counts = {"hazards": 0, "cases": 0}
+    counts = {"hazards": 0, "cases": 0, "progress": 0}
     live = set(deadlines.Deadline.objects.filter(
         content_type=ContentType.objects.get_for_model(Hazard), purpose=REINSPECT,
         state__in=deadlines.LIVE).values_list("object_id", flat=True))
@@ -722,6 +724,20 @@ def backfill_deadlines(now: datetime | None = None, dry_run: bool = False) -> di
             if case is not None:
                 deadlines.register(case, CASE_NOTICE, f"{case.unit.name}：送达重大火灾隐患整改通知书", case.notice_due,
                                    "major-hazard-notice", now=now)
+    reporting = set(deadlines.Deadline.objects.filter(content_type=case_ct, purpose=CASE_PROGRESS,
+                                                      state__in=deadlines.LIVE).values_list("object_id", flat=True))
+    listed = MajorHazardCase.objects.filter(status=CaseStatus.LISTED)
+    for pk in listed.values_list("pk", flat=True):
+        if str(pk) in reporting:
+            continue
+        counts["progress"] += 1
+        if dry_run:
+            continue
+        with transaction.atomic():
+            case = listed.select_for_update(of=("self",)).select_related("unit").filter(pk=pk).first()
+            if case is not None:
+                last = case.events.filter(action__in=["list", "progress", "reopen"]).order_by("-at").first()
+                _next_progress_report(case, last.at if last else (case.listed_at or now), now)
     return counts
 
 

@@ -18,4 +18,5 @@ class Command(BaseCommand):
         with set_actor(None):
             counts = backfill_deadlines(dry_run=dry_run)
         verb = "would be brought up to date" if dry_run else "brought up to date"
-        self.stdout.write(f"{counts['hazards']} hazards and {counts['cases']} major-hazard cases {verb}")
+        self.stdout.write(f"{counts['hazards']} hazards and {counts['cases']} major-hazard cases {verb}; "
+                          f"{counts['progress']} listed cases asked for their monthly progress report")
