@@ -201,8 +201,8 @@ def assign(user, report: PublicReport, agency, category: str | None = None) -> P
     blocked or locked exit or switched-off facilities must be checked within 24 hours, anything
     else within 3 working days, counted from when the report first reached an agency."""
     report = _locked(user, report, "assign")
-    if report.inspection_id and report.inspection.status in OPEN_INSPECTION:
-        raise lc.TransitionError(_("Complete or cancel the complaint inspection first."), "inspection_open")
+    if report.inspection_id and report.inspection.status != InspectionStatus.CANCELLED:
+        raise lc.TransitionError(_("This report already has a complaint inspection."), "inspection_open")
     if agency is None or not can_see(user, type(agency).objects.all(), agency.pk):
         raise ValidationError({"agency": _("Choose an agency in your jurisdiction.")})
     if category is not None:

@@ -411,6 +411,23 @@ def test_no_move_while_the_complaint_inspection_is_open(city, api_for, client):
     assert 'id="assign-form"' not in client.get(f"/hazards/reports/{report.pk}/").content.decode()
 
 
+def test_no_move_after_the_complaint_inspection_either(city, api_for, client):
+    """A completed inspection has met the check: moving the report then would open a new, long
+    overdue check deadline and take the answer away from the brigade that inspected."""
+    report = submit(city)
+    reports.open_inspection(city.xuecheng, report, city.xc_hotel, [city.xuecheng, city.xc_supervisor])
+    report.refresh_from_db()
+    finish(city.xuecheng, report.inspection)
+    assert not live_check(report).exists()
+    response = api_for(city.zhidui).post(f"/api/reports/{report.pk}/assign/",
+                                         {"agency": city.tz_brigade.pk, "category": "blocked_exit"}, format="json")
+    assert response.status_code == 409 and response.json()["code"] == "inspection_open"
+    report.refresh_from_db()
+    assert report.agency == city.xc_brigade and not live_check(report).exists()
+    client.force_login(city.zhidui)
+    assert 'id="assign-form"' not in client.get(f"/hazards/reports/{report.pk}/").content.decode()
+
+
 def test_the_report_page_moves_and_classifies(city, client):
     report = submit(city, category="")
     client.force_login(city.zhidui)
