@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
+from firegov.core.models import Attachment
 from firegov.hazards import services as hazard_services
 from firegov.hazards.models import Hazard
 from firegov.inspections import services as inspections
@@ -53,6 +54,8 @@ def test_inspection_on_a_phone_then_rectification_then_reinspection(transactiona
     assert "检查已完成" in page.content() or "complete" in page.content()
     hazard = Hazard.objects.get(inspection=inspection)
     assert hazard.checklist_item == items[0]
+    photo = Attachment.objects.get(content_type__model="inspection", object_id=str(inspection.pk))
+    assert photo.caption == items[0] and photo.mime_type == "image/jpeg" and photo.uploaded_by == city.xuecheng
     context.close()
 
     hazard_services.order(city.xuecheng, [hazard], timezone.localdate() + timedelta(days=7))
@@ -68,6 +71,8 @@ def test_inspection_on_a_phone_then_rectification_then_reinspection(transactiona
     page.wait_for_selector(".messages")
     hazard.refresh_from_db()
     assert hazard.status == "submitted"
+    evidence = Attachment.objects.get(content_type__model="hazard", object_id=str(hazard.pk), caption="submit")
+    assert evidence.uploaded_by == city.danwei and len(evidence.sha256) == 64
     context.close()
 
     context = browser.new_context(viewport=PHONE, locale="zh-CN")
@@ -82,5 +87,48 @@ def test_inspection_on_a_phone_then_rectification_then_reinspection(transactiona
     assert hazard.status == "closed"
     assert "已销号" in page.content() or "Closed" in page.content()
     page.screenshot(path=str(tmp_path / "closed.png"), full_page=True)
+    context.close()
+    assert errors == []
+
+
+def test_answers_typed_on_a_broken_network_are_kept_on_the_phone(transactional_db, city, live_server,
+                                                                browser, monkeypatch):  # noqa: F811
+    """On a slow or broken network a save may never arrive: the answers stay on the device and come
+    back into the form, with a banner, until a save reaches the server."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    inspection = inspections.create_inspection(city.xuecheng, city.xc_hotel, "routine",
+                                               inspectors=[city.xuecheng, city.xc_supervisor])
+    items = [a.item for a in inspection.answers.all()]
+    base = live_server.url
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(page, base, "xuecheng")
+    url = f"{base}/inspections/{inspection.pk}/"
+    page.goto(url)
+    assert page.locator(".draft-restored").count() == 0
+    page.check(f"input[name='result_{items[0]}'][value='fail']")
+    page.check(f"input[name='result_{items[1]}'][value='pass']")
+    page.fill(f"input[name='note_{items[0]}']", "消防通道堆放杂物")
+    context.set_offline(True)
+    with pytest.raises(Exception):  # noqa: B017 - whatever the browser reports, the save does not arrive
+        page.click("button[formaction$='/answers/']", timeout=5000)
+        page.wait_for_selector(".messages", timeout=3000)
+    context.set_offline(False)
+    assert {a.result for a in inspection.answers.all()} == {""}  # nothing reached the server
+
+    page.goto(url)
+    page.wait_for_selector(".draft-restored")
+    assert page.is_checked(f"input[name='result_{items[0]}'][value='fail']")
+    assert page.is_checked(f"input[name='result_{items[1]}'][value='pass']")
+    assert page.input_value(f"input[name='note_{items[0]}']") == "消防通道堆放杂物"
+    page.click("button[formaction$='/answers/']")
+    page.wait_for_selector(".messages")
+    answers = {a.item: (a.result, a.note) for a in inspection.answers.all()}
+    assert answers[items[0]] == ("fail", "消防通道堆放杂物") and answers[items[1]][0] == "pass"
+    page.goto(url)  # the server holds it all now: no banner, no draft left
+    assert page.locator(".draft-restored").count() == 0
+    assert page.evaluate(f"localStorage.getItem('firegov-draft:inspection-{inspection.pk}')") is None
     context.close()
     assert errors == []
