@@ -140,7 +140,7 @@ from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from itertools import chain, compress, islice
 from math import isqrt
-from operator import add, eq, itemgetter
+from operator import add, eq, itemgetter, lt
 from typing import Any
 
 import orjson
@@ -847,9 +847,10 @@ def _columns_ok(rows: list[tuple], dates: set) -> bool:
             return False
     if any(v is not None and _parse_date(v) is None for v in dates):
         return False
-    if set(map(type, map(_COLUMN[7], rows))) - {list, type(None)}:
+    lists = list(map(_COLUMN[7], rows))
+    if set(map(type, lists)) - {list, type(None)}:
         return False
-    ids = list(chain.from_iterable(filter(None, map(_COLUMN[7], rows))))
+    ids = list(chain.from_iterable(filter(None, lists)))
     return not (set(map(type, ids)) - {str, int}) and "" not in ids
 
 
@@ -899,16 +900,19 @@ def _scan_units(units: Any, rules: Rules) -> _Units:
     id_types = set(map(type, ids))
     if id_types - {str, int} or "" in ids:
         _diagnose_units(units)
-    if id_types == {str}:
-        rows.sort(key=_FIRST)
-        texts = list(map(_FIRST, rows))
+    if id_types == {str} and all(map(lt, ids, islice(ids, 1, None))):
+        texts = ids  # already in id-text order, hence without duplicates (an export's usual order)
     else:
-        unsorted = [v if v.__class__ is str else str(v) for v in ids]
-        order = sorted(range(n), key=unsorted.__getitem__)
-        rows = [rows[i] for i in order]
-        texts = [unsorted[i] for i in order]
-    if any(map(eq, texts, islice(texts, 1, None))):
-        _diagnose_units(units)  # a duplicate id, reported with both record numbers
+        if id_types == {str}:
+            rows.sort(key=_FIRST)
+            texts = list(map(_FIRST, rows))
+        else:
+            unsorted = [v if v.__class__ is str else str(v) for v in ids]
+            order = sorted(range(n), key=unsorted.__getitem__)
+            rows = [rows[i] for i in order]
+            texts = [unsorted[i] for i in order]
+        if any(map(eq, texts, islice(texts, 1, None))):
+            _diagnose_units(units)  # a duplicate id, reported with both record numbers
     last_inspected = list(map(_COLUMN[6], rows))
     try:
         dates = set(last_inspected)
