@@ -83,7 +83,7 @@ CASE_TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
     _t("reject", "proposed discussed expert_reviewed", "rejected", FIRE_LEADERS, ("note",),
        "Not a major hazard", "不构成重大火灾隐患"),
     _t("list", "determined", "listed", FIRE_LEADERS,
-       ("listing_level", "listing_authority", "plan", "rectify_due", "officials"),
+       ("listing_level", "listing_authority", "plan", "rectify_due", "officials", "funds"),
        "List for government supervision", "挂牌督办"),
     _t("progress", "listed", "listed", FIRE_OFFICERS | {UNIT, DEPARTMENT}, ("note",),
        "Report progress", "报告整改进展"),

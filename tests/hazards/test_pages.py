@@ -341,6 +341,7 @@ def test_a_listed_major_hazard_is_on_the_public_page(city, client, login, ledger
             "plan": "三个月内完成整改",
             "rectify_due": _later(90).isoformat(),
             "officials": "区应急管理局",
+            "funds": "45",
         },
     )
     listed.refresh_from_db()
