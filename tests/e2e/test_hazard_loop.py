@@ -27,22 +27,32 @@ def login(page, base, username):
     page.wait_for_url(f"{base}/")
 
 
+def routine_inspection(city):
+    inspection = inspections.create_inspection(city.xuecheng, city.xc_hotel, "routine",
+                                               inspectors=[city.xuecheng, city.xc_supervisor])
+    return inspection, [a.item for a in inspection.answers.all()]
+
+
+def inspector_on_a_phone(browser, base):  # noqa: F811
+    """The Xuecheng inspector logged in on a phone: (context, page, the page's script errors)."""
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(page, base, "xuecheng")
+    return context, page, errors
+
+
 def test_inspection_on_a_phone_then_rectification_then_reinspection(transactional_db, city, live_server,
                                                                     browser, tmp_path, monkeypatch):  # noqa: F811
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are synchronous.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     picture = tmp_path / "exit.jpg"
     Image.new("RGB", (64, 48), "orange").save(picture, "JPEG")
-    inspection = inspections.create_inspection(city.xuecheng, city.xc_hotel, "routine",
-                                               inspectors=[city.xuecheng, city.xc_supervisor])
-    items = [a.item for a in inspection.answers.all()]
+    inspection, items = routine_inspection(city)
     base = live_server.url
 
-    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    login(page, base, "xuecheng")
+    context, page, errors = inspector_on_a_phone(browser, base)
     page.goto(f"{base}/inspections/{inspection.pk}/")
     for item in items:
         page.check(f"input[name='result_{item}'][value='{'fail' if item == items[0] else 'pass'}']")
@@ -96,15 +106,9 @@ def test_answers_typed_on_a_broken_network_are_kept_on_the_phone(transactional_d
     """On a slow or broken network a save may never arrive: the answers stay on the device and come
     back into the form, with a banner, until a save reaches the server."""
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    inspection = inspections.create_inspection(city.xuecheng, city.xc_hotel, "routine",
-                                               inspectors=[city.xuecheng, city.xc_supervisor])
-    items = [a.item for a in inspection.answers.all()]
+    inspection, items = routine_inspection(city)
     base = live_server.url
-    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    login(page, base, "xuecheng")
+    context, page, errors = inspector_on_a_phone(browser, base)
     url = f"{base}/inspections/{inspection.pk}/"
     page.goto(url)
     assert page.locator(".draft-restored").count() == 0
