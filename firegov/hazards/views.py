@@ -108,16 +108,17 @@ def _closing_by_region(user, hazards):
             for region, row in rows if row and row["total"]]
 
 
-def labelled(events):
-    """Events with their action and status in the reader's language."""
+def labelled(events, transitions=lifecycle.HAZARD_TRANSITIONS, statuses=HazardStatus, first=None):
+    """Events with their action and status in the reader's language (``first``: the label of the
+    event that opened the record, "reported" for a hazard)."""
     events = list(events)
     for event in events:
-        step = lifecycle.HAZARD_TRANSITIONS.get(event.action)
+        step = transitions.get(event.action)
         if event.action == "device_recovered":
             event.action_label = _("Device recovered")
         else:
-            event.action_label = step.label if step else _("Reported")
-        event.status_label = HazardStatus(event.to_status).label if event.to_status in HazardStatus.values else ""
+            event.action_label = step.label if step else (first or _("Reported"))
+        event.status_label = statuses(event.to_status).label if event.to_status in statuses.values else ""
     return events
 
 
@@ -235,7 +236,9 @@ def case_detail(request, pk):
     case = get_object_or_404(scope(request.user, MajorHazardCase.objects.select_related("unit", "notice")), pk=pk)
     role = role_of(request.user)
     return render(request, "hazards/case_detail.html", {
-        "case": case, "events": case.events.select_related("actor"), "hazards": case.hazards.all(),
+        "case": case, "hazards": case.hazards.all(),
+        "events": labelled(case.events.select_related("actor"), lifecycle.CASE_TRANSITIONS, CaseStatus,
+                           _("Proposed")),
         "actions": [a for a in actions_from(lifecycle.CASE_TRANSITIONS, case.status, role)
                     if not (a.action == "serve" and (case.notice_served_at or not case.notice_id))],
         "levels": ListingLevel.choices})

@@ -781,3 +781,15 @@ def test_a_determination_does_not_undo_a_hazards_transition_it_waited_for(city, 
     assert errors == []
     hazard.refresh_from_db()
     assert (hazard.status, hazard.severity, hazard.deadline_at, hazard.overdue) == ("closed", "major", None, False)
+
+
+def test_the_case_timeline_speaks_the_readers_language(city, school, client):
+    """The timeline listed the codes ("discuss", "discussed") instead of the steps' names."""
+    case = run(city.xc_supervisor, propose(city, school), "discuss", participants=PARTICIPANTS, conclusion="构成")
+    client.force_login(city.xc_supervisor)
+    page = client.get(f"/hazards/major/{case.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "<td>集体讨论</td>" in page and "<td>discuss</td>" not in page
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert f"<td>{CaseStatus.DISCUSSED.label}</td>" in page and "<td>discussed</td>" not in page
