@@ -173,8 +173,14 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
 
     def __str__(self) -> str:
-        full = f"{self.last_name}{self.first_name}".strip()
-        return full or self.username
+        return self.get_full_name() or self.username
+
+    def get_full_name(self) -> str:
+        """A Chinese name family name first, without a space (郭文); other names as Django writes them."""
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if any("\u3400" <= c <= "\u9fff" for c in first + last):
+            return f"{last}{first}"
+        return super().get_full_name()
 
     @property
     def is_system_admin(self) -> bool:

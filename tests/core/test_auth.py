@@ -7,6 +7,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.test import Client
 
+from firegov.core.models import User
+
 
 def test_login_and_logout(city, client):
     response = client.post("/login/", {"username": "xuecheng", "password": "Firegov-2026"})
@@ -62,3 +64,14 @@ def test_responses_carry_security_headers_and_request_id(city, client):
     fresh = Client()
     fresh.post("/login/", {"username": "xuecheng", "password": "Firegov-2026"})
     assert fresh.cookies["sessionid"]["httponly"] and fresh.cookies["sessionid"]["samesite"] == "Lax"
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "full"),
+    [("文", "郭", "郭文"), ("丹丹", "朱", "朱丹丹"), ("John", "Smith", "John Smith"), ("", "", "")],
+)
+def test_full_names_in_chinese_order(first, last, full):
+    """Pages and documents listed inspectors as "文 郭" (Django's "first last")."""
+    user = User(username="u", first_name=first, last_name=last)
+    assert user.get_full_name() == full
+    assert str(user) == (full or "u")
