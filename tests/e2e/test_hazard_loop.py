@@ -131,8 +131,30 @@ def test_answers_typed_on_a_broken_network_are_kept_on_the_phone(transactional_d
     page.wait_for_selector(".messages")
     answers = {a.item: (a.result, a.note) for a in inspection.answers.all()}
     assert answers[items[0]] == ("fail", "消防通道堆放杂物") and answers[items[1]][0] == "pass"
+    key = f"firegov-draft:inspection-{inspection.pk}-user-{city.xuecheng.pk}"
     page.goto(url)  # the server holds it all now: no banner, no draft left
     assert page.locator(".draft-restored").count() == 0
-    assert page.evaluate(f"localStorage.getItem('firegov-draft:inspection-{inspection.pk}')") is None
+    assert page.evaluate(f"localStorage.getItem('{key}')") is None
+
+    # A draft never overwrites what a colleague saved meanwhile: only the answer still as the
+    # server showed it comes back.
+    page.check(f"input[name='result_{items[2]}'][value='fail']")
+    page.check(f"input[name='result_{items[3]}'][value='fail']")
+    inspections.record_answers(city.xc_supervisor, inspection, {items[2]: {"result": "na"}})
+    page.goto(url)
+    page.wait_for_selector(".draft-restored")
+    assert page.is_checked(f"input[name='result_{items[2]}'][value='na']")
+    assert page.is_checked(f"input[name='result_{items[3]}'][value='fail']")
+    page.click(".draft-restored button")  # discard: back to what the server shows, draft gone
+    assert not page.is_checked(f"input[name='result_{items[3]}'][value='fail']")
+    assert page.locator(".draft-restored").count() == 0
+    assert page.evaluate(f"localStorage.getItem('{key}')") is None
+
+    # Logging out leaves no answers on the phone.
+    page.fill(f"input[name='note_{items[3]}']", "未保存的备注")
+    assert page.evaluate(f"localStorage.getItem('{key}')") is not None
+    page.click("form[data-logout] button")
+    page.wait_for_url(lambda u: "/login" in u or u.rstrip("/") == base)
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('firegov-draft:')).length") == 0
     context.close()
     assert errors == []
