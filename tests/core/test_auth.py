@@ -68,7 +68,8 @@ def test_responses_carry_security_headers_and_request_id(city, client):
 
 @pytest.mark.parametrize(
     ("first", "last", "full"),
-    [("文", "郭", "郭文"), ("丹丹", "朱", "朱丹丹"), ("John", "Smith", "John Smith"), ("", "", "")],
+    [("文", "郭", "郭文"), ("丹丹", "朱", "朱丹丹"), ("\U00020000", "李", "李\U00020000"),
+     ("John", "Smith", "John Smith"), ("", "", "")],
 )
 def test_full_names_in_chinese_order(first, last, full):
     """Pages and documents listed inspectors as "文 郭" (Django's "first last")."""
