@@ -42,7 +42,7 @@ from firegov.campaigns.models import (
     TaskStatus,
 )
 from firegov.core import deadlines
-from firegov.core.attachments import UploadRejected
+from firegov.core.attachments import refused_as
 from firegov.core.attachments import store as store_attachment
 from firegov.core.lifecycle import TransitionError, check
 from firegov.core.models import Agency, AgencyKind, Region, Role, Sector, User
@@ -487,10 +487,8 @@ def report_target_value(user, target: Target, data: dict, evidence=None) -> Targ
     with transaction.atomic():
         attachment = None
         if evidence is not None:
-            try:
+            with refused_as("evidence"):
                 attachment = store_attachment(evidence, evidence.name, user, caption=target.label)
-            except UploadRejected as exc:
-                raise ValidationError({"evidence": str(exc)}) from None
         return TargetValue.objects.create(target=target, on=on, value=_decimal(data.get("value"), "value"),
                                           note=_text(data, "note", 2000, required=False), evidence=attachment,
                                           reported_by=user)
@@ -616,10 +614,8 @@ def advance_measure(user, measure: Measure, data: dict, document=None) -> Measur
             measure.document_number = _text(data, "document_number", 60)
             measure.issued_on = day
             if document is not None:
-                try:
+                with refused_as("document"):
                     measure.document = store_attachment(document, document.name, user, caption=measure.title)
-                except UploadRejected as exc:
-                    raise ValidationError({"document": str(exc)}) from None
         else:
             if day < measure.issued_on:
                 raise ValidationError({"on": _("A measure comes into force after it is issued.")})

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from firegov.core import deadlines, notify
 from firegov.core import lifecycle as lc
-from firegov.core.attachments import IMAGE_TYPES, UploadRejected
+from firegov.core.attachments import IMAGE_TYPES, refused_as
 from firegov.core.attachments import store as store_attachment
 from firegov.core.models import Region, Role, User
 from firegov.core.scoping import can_see, require_visible
@@ -147,17 +147,19 @@ def submit(data: dict, photos=(), ip: str = "", now=None) -> PublicReport:
             report.status, report.duplicate_of = ReportStatus.DUPLICATE, first
             report.agency = first.agency
         report.save()
-        for photo in photos:
-            try:
+        with refused_as("photos"):
+            for photo in photos:
                 store_attachment(photo, getattr(photo, "name", "photo"), None, subject=report, caption="report")
-            except UploadRejected as exc:
-                raise ValidationError({"photos": str(exc)}) from exc
         if first is None:
             _schedule_check(report, now)
             if report.agency_id is not None:
-                notify.notify(report_audience(report, "brigade"), "report.assigned", f"新举报待核查：{report.place}",
-                              report.description[:200], f"/hazards/reports/{report.pk}/")
+                _tell_brigade(report)
     return report
+
+
+def _tell_brigade(report: PublicReport) -> None:
+    notify.notify(report_audience(report, "brigade"), "report.assigned", f"新举报待核查：{report.place}",
+                  report.description[:200], f"/hazards/reports/{report.pk}/")
 
 
 def _schedule_check(report: PublicReport, now) -> None:
@@ -215,8 +217,7 @@ def assign(user, report: PublicReport, agency, category: str | None = None) -> P
     report.save()
     _schedule_check(report, timezone.now())
     if moved:
-        notify.notify(report_audience(report, "brigade"), "report.assigned", f"新举报待核查：{report.place}",
-                      report.description[:200], f"/hazards/reports/{report.pk}/")
+        _tell_brigade(report)
     return report
 
 
