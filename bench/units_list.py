@@ -26,6 +26,7 @@ from firegov.registry.models import Unit  # noqa: E402
 
 USERS = ["admin", "xuecheng", "jiaoyu"]  # whole city; one county (brigade inspector); education sector
 SEARCH_WORD = "超市"  # "supermarket": in about 3% of the names
+COMMON_PHRASE = "有限公司"  # "limited company": four characters, in about 13% of the names
 RARE_WORD = "消防器材"  # "fire equipment": in no generated name or address (a search that finds nothing)
 
 
@@ -37,6 +38,7 @@ def scenarios(user) -> list[tuple[str, dict]]:
         ("classification=key_unit", {"classification": "key_unit"}),
         (f"region={county.name}", {"region": county.pk}),
         (f"q={SEARCH_WORD}", {"q": SEARCH_WORD}),
+        (f"q={COMMON_PHRASE}", {"q": COMMON_PHRASE}),
         (f"q={RARE_WORD}", {"q": RARE_WORD}),
         ("page=200", {"page": 200}),
     ]

@@ -40,6 +40,27 @@ def keys(texts: Iterable[str]) -> set[str]:
     return out
 
 
+# Han ideographs (CJK Unified Ideographs with extensions A to H, and the compatibility block).
+IDEOGRAPHS = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x323AF))
+
+
+def is_ideograph(char: str) -> bool:
+    code = ord(char)
+    return any(low <= code <= high for low, high in IDEOGRAPHS)
+
+
+def decides(term: str) -> bool:
+    """Whether the keys alone decide a match of ``term``, with no infix match to follow.
+
+    True for a term of exactly two Han ideographs (the commonest search, a Chinese word such as
+    超市): it occurs in a text exactly when it is one of the text's keys. Ideographs have no case,
+    no case mapping produces or removes one, and upper-casing never maps a character to nothing,
+    so two ideographs are adjacent in the folded text exactly when they are in the text (and the
+    database's UPPER leaves them alone too). For any other term the keys only narrow the search.
+    """
+    return len(term) == KEY_LENGTH and all(is_ideograph(c) for c in term)
+
+
 def probe(term: str, limit: int = PROBE_LIMIT) -> list[str]:
     """The keys a search for ``term`` looks up: pairs spread over the whole term, at most ``limit``.
 

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from firegov.kernels.bigrams import PROBE_LIMIT, keys, probe
+from firegov.kernels.bigrams import PROBE_LIMIT, decides, keys, probe
 
 # Names and addresses: Chinese characters, Latin letters of both cases, digits, spaces, symbols.
 TEXT = st.text(alphabet=st.sampled_from(list("超市人民路幼儿园号楼店aAbBßçÇ0129 -（）·")), max_size=30)
@@ -43,3 +43,22 @@ def test_probe_is_a_subset_of_the_terms_own_keys(term, limit):
     chosen = probe(term, limit)
     assert set(chosen) <= keys([term])
     assert len(chosen) == len(set(chosen)) <= max(limit, 0)
+
+
+def test_only_two_ideographs_are_decided_by_their_key():
+    assert decides("超市") and decides("𠀋𠀌") and decides("車輪")
+    assert not decides("超") and not decides("幼儿园") and not decides("KT") and not decides("超a")
+    assert not decides("·超") and not decides("（超")
+
+
+# Texts with characters whose upper case is longer (ß → SS, ŉ → ʼN, ΐ → Ϊ́): the reason the
+# keys cannot decide other terms.
+ODD_TEXT = st.text(alphabet=st.sampled_from(list("超市人民路幼儿园号楼店𠀋aAßŉΐ0 ·")), max_size=30)
+
+
+@given(ODD_TEXT, ODD_TEXT, st.integers(0, 30))
+def test_a_decided_term_is_in_a_text_exactly_when_it_is_one_of_its_keys(text, other, start):
+    term = text[start:start + 2] if start % 3 else "超市"
+    if decides(term):
+        contained = term in text.upper() or term in other.upper()
+        assert contained == (term in keys([text, other]))

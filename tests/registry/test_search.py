@@ -56,6 +56,20 @@ def test_search_gives_exactly_what_a_plain_infix_match_gives(city):
         assert set(matching(units, term).values_list("pk", flat=True)) == plain, term
 
 
+def test_a_word_of_two_ideographs_is_found_by_its_key_alone(city, api_for):
+    """No infix match beside the key: with it PostgreSQL misjudged common words and read every
+    unit (bench/units_list.py, q=超市). Longer terms are still confirmed by the infix match."""
+    for name in NAMES:
+        make_unit(city.xc_comm, name, "small_place")
+    api = api_for(city.xuecheng)
+    with CaptureQueriesContext(connection) as captured:
+        assert names(api, "超市") == ["华联超市", "银座超市临城店"]
+    assert not any("LIKE" in q["sql"].upper() for q in captured.captured_queries)
+    with CaptureQueriesContext(connection) as captured:
+        assert names(api, "超市店") == []
+    assert any("LIKE" in q["sql"].upper() for q in captured.captured_queries)
+
+
 def test_renaming_a_unit_moves_it_in_the_search(city, api_for):
     unit = make_unit(city.xc_comm, "临城旅社", "hotel", address="薛城区泰山路8号")
     api = api_for(city.xuecheng)
