@@ -105,8 +105,9 @@ class CappedPagination(Pagination):
 
     def get_paginated_response(self, data):
         paginator = self.page.paginator
+        count = paginator.count if paginator.count_cap is None else min(paginator.count, paginator.count_cap)
         return Response({
-            "count": min(paginator.count, self.count_cap), "count_capped": paginator.capped,
+            "count": count, "count_capped": paginator.capped,
             "next": self.get_next_link(), "previous": self.get_previous_link(), "results": data,
         })
 
@@ -117,3 +118,16 @@ class CappedPagination(Pagination):
         }
         answer["required"] = [*answer.get("required", ["count", "results"]), "count_capped"]
         return answer
+
+
+class SearchCappedPagination(CappedPagination):
+    """Lists whose count is exact, except for a search (``q``): its count stops at ``count_cap``,
+    as the page's does. Confirming a common word in tens of thousands of names is what a search
+    spends its time on; the first pages do not need it."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.searching = bool(request.query_params.get("q", "").strip())
+        return super().paginate_queryset(queryset, request, view)
+
+    def django_paginator_class(self, queryset, per_page):  # noqa: D102
+        return LateRowPaginator(queryset, per_page, count_cap=self.count_cap if self.searching else None)

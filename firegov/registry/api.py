@@ -9,8 +9,9 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from firegov.core.api import ScopedPrimaryKeyRelatedField, ScopedViewSet
 from firegov.core.models import Agency, Region
+from firegov.core.pagination import SearchCappedPagination
 from firegov.kernels.uscc import check as check_uscc
-from firegov.registry import services
+from firegov.registry import search, services
 from firegov.registry.filters import CommunityFilter, UnitFilter
 from firegov.registry.models import CLASSIFICATION_FLAGS, Community, Unit
 
@@ -58,11 +59,16 @@ def _save(serializer, user, instance=None):
         raise Http404 from exc
 
 
+class UnitPagination(SearchCappedPagination):
+    count_cap = search.COUNT_CAP
+
+
 class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                   mixins.UpdateModelMixin, mixins.DestroyModelMixin, ScopedViewSet):
     queryset = Unit.objects.all()
     serializer_class = UnitSerializer
     filterset_class = UnitFilter
+    pagination_class = UnitPagination
     ordering_fields = ["id", "name", "updated_at"]
     resource = "registry.unit"
 

@@ -21,13 +21,12 @@ from firegov.core.roles import can
 from firegov.core.scoping import scope
 from firegov.core.views import office_file, paginate, query_without_page, require_can
 from firegov.kernels.place_types import ATTRIBUTES
-from firegov.registry import excel, services
+from firegov.registry import excel, search, services
 from firegov.registry.filters import CommunityFilter, UnitFilter
 from firegov.registry.forms import CHILD_FORMS, CommunityForm, ImportUploadForm, UnitForm
 from firegov.registry.models import Community, Unit
 
 MAP_POINT_LIMIT = 5000
-SEARCH_COUNT_CAP = 1000
 
 
 def visible_units(request):
@@ -45,7 +44,7 @@ def unit_list(request):
     filterset, units = filtered_units(request)
     searching = bool(request.GET.get("q", "").strip())
     page = paginate(request, units.select_related("region__parent", "department"),
-                    count_cap=SEARCH_COUNT_CAP if searching else None)
+                    count_cap=search.COUNT_CAP if searching else None)
     context = {"filter": filterset, "page": page, "query": query_without_page(request),
                "can_add": can(request.user, "add", "registry.unit"),
                "can_import": can(request.user, "import", "registry.unit"),

@@ -303,10 +303,10 @@ def test_filter_form_keeps_the_selection(city, client):
 
 
 def test_search_count_is_capped_on_the_page(city, client, settings, monkeypatch):
-    from firegov.registry import views
+    from firegov.registry import search
     from tests.conftest import make_unit
 
-    monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 30)
+    monkeypatch.setattr(search, "COUNT_CAP", 30)
     for i in range(40):
         make_unit(city.xc_comm, f"搜索单位{i:02d}", "small_place")
     client.force_login(city.xuecheng)
@@ -316,3 +316,23 @@ def test_search_count_is_capped_on_the_page(city, client, settings, monkeypatch)
     assert "30" in response.content.decode()
     exact = client.get("/units/", {"place_type": "small_place"}).context["page"].paginator
     assert not exact.capped and exact.count == 40
+
+
+def test_search_count_is_capped_in_the_api_as_on_the_page(city, api_for, monkeypatch):
+    """A search counts up to the cap and says so; next pages still reach every unit. A list that is
+    not a search counts exactly, past the cap."""
+    from firegov.registry import api
+    from tests.conftest import make_unit
+
+    monkeypatch.setattr(api.UnitPagination, "count_cap", 30)
+    for i in range(40):
+        make_unit(city.xc_comm, f"搜索单位{i:02d}", "small_place")
+    client = api_for(city.xuecheng)
+    body = client.get("/api/units/", {"q": "搜索", "page_size": 25}).json()
+    assert (body["count"], body["count_capped"], len(body["results"])) == (30, True, 25)
+    second = client.get(body["next"]).json()
+    assert len(second["results"]) == 15 and second["next"] is None
+    assert {u["name"] for u in body["results"] + second["results"]} == {f"搜索单位{i:02d}" for i in range(40)}
+    assert client.get("/api/units/", {"q": "搜索单位0"}).json()["count_capped"] is False
+    exact = client.get("/api/units/", {"place_type": "small_place"}).json()
+    assert (exact["count"], exact["count_capped"]) == (40, False)
