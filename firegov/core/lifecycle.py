@@ -76,6 +76,15 @@ def actions_from(transitions: dict[str, Transition], status: str, role: str) -> 
     return [t for t in transitions.values() if status in t.sources and role in t.roles]
 
 
+def check_role(transitions: dict[str, Transition], action: str, user) -> None:
+    """PermissionDenied unless the user's role may take ``action`` from some status. For records a
+    role can reach but not read (a department officer and a public report of the area): checked
+    before ``check``, the refusal does not name the record's status."""
+    step = transitions.get(action)
+    if step is not None and role_of(user) not in step.roles:
+        raise PermissionDenied(_("Your role may not do this."))
+
+
 def check(transitions: dict[str, Transition], action: str, record, user) -> Transition:
     """The transition of ``record`` (a model with a ``status`` choice field), or TransitionError (not
     allowed from its status, named in the user's language) / PermissionDenied (role)."""

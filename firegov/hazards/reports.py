@@ -191,6 +191,7 @@ def track(code: str) -> PublicReport | None:
 
 def _locked(user, report: PublicReport, action: str) -> PublicReport:
     require_visible(user, PublicReport.objects.all(), report.pk)
+    lc.check_role(REPORT_TRANSITIONS, action, user)
     current = PublicReport.objects.select_for_update().get(pk=report.pk)
     lc.check(REPORT_TRANSITIONS, action, current, user)
     return current
