@@ -107,9 +107,7 @@ def test_the_stream_pushes_new_alarms_in_scope_within_a_second(city):
     live.reset()
 
     async def scenario():
-        client = AsyncClient()
-        await sync_to_async(client.force_login)(city.xuecheng)
-        response = await client.get("/monitoring/stream/")
+        response = await _stream(city.xuecheng)
         assert response.status_code == 200 and response["Content-Type"] == "text/event-stream"
         reader = asyncio.ensure_future(_read_events(response, 1))
         await asyncio.sleep(0.3)  # subscribed
@@ -139,10 +137,8 @@ def test_the_stream_catches_up_with_changes_the_bus_did_not_carry(city):
             pass
 
     async def scenario():
-        client = AsyncClient()
-        await sync_to_async(client.force_login)(city.xuecheng)
         live._bus = Deaf()
-        response = await client.get("/monitoring/stream/")
+        response = await _stream(city.xuecheng)
         reader = asyncio.ensure_future(_read_events(response, 1, timeout=10))
         await asyncio.sleep(0.2)
         await sync_to_async(services.mark_silent)()
@@ -154,6 +150,13 @@ def test_the_stream_catches_up_with_changes_the_bus_did_not_carry(city):
         live.reset()
     assert events[0]["type"] == "offline" and events[0]["unit"] == "薛城宾馆"
     assert Device.objects.get(pk=device.pk).online is False
+
+
+async def _stream(user, data=None, headers=None):
+    """The console's event stream as ``user`` opens it, logged in."""
+    client = AsyncClient()
+    await sync_to_async(client.force_login)(user)
+    return await client.get("/monitoring/stream/", data, headers=headers)
 
 
 async def _read_blocks(response, predicate, timeout=10.0):
@@ -184,9 +187,7 @@ def test_a_console_that_comes_back_is_caught_up_from_where_it_was(city, monkeypa
     live.reset()
 
     async def scenario(data=None, last_id=None):
-        client = AsyncClient()
-        await sync_to_async(client.force_login)(city.xuecheng)
-        response = await client.get("/monitoring/stream/", data, headers={"Last-Event-ID": last_id} if last_id else None)
+        response = await _stream(city.xuecheng, data, headers={"Last-Event-ID": last_id} if last_id else None)
         started = asyncio.get_running_loop().time()
         blocks = await _read_blocks(response, lambda b, _blocks: b.get("event") in ("alarm", "sync", "reload"))
         return blocks[-1], asyncio.get_running_loop().time() - started
@@ -230,9 +231,7 @@ def test_a_catch_up_of_more_rows_than_a_round_reads_sends_them_all(city, monkeyp
     live.reset()
 
     async def scenario():
-        client = AsyncClient()
-        await sync_to_async(client.force_login)(city.xuecheng)
-        response = await client.get("/monitoring/stream/", {"since": str(int(away_since.timestamp() * 1000))})
+        response = await _stream(city.xuecheng, {"since": str(int(away_since.timestamp() * 1000))})
         return await _read_blocks(response, lambda b, _blocks: b.get("event") in ("sync", "reload"))
 
     blocks = asyncio.run(scenario())
@@ -270,9 +269,7 @@ def test_a_console_follows_its_user_into_another_county_at_once(city):
     live.reset()
 
     async def scenario():
-        client = AsyncClient()
-        await sync_to_async(client.force_login)(city.xuecheng)
-        response = await client.get("/monitoring/stream/")
+        response = await _stream(city.xuecheng)
 
         def alarms(blocks):
             return [json.loads(b["data"])["unit"] for b in blocks if b.get("event") == "alarm"]
@@ -310,11 +307,9 @@ def test_the_catch_up_runs_even_while_the_bus_is_busy_with_other_alarms(city):
             live.LocalBus.publish(bus, {"alarms": [999999]})  # an alarm this user cannot see
 
     async def scenario():
-        client = AsyncClient()
-        await sync_to_async(client.force_login)(city.xuecheng)
         bus = live._bus = Deaf()
         noise = asyncio.ensure_future(chatter(bus))
-        response = await client.get("/monitoring/stream/")
+        response = await _stream(city.xuecheng)
         reader = asyncio.ensure_future(_read_events(response, 1, timeout=10))
         await asyncio.sleep(0.2)
         await sync_to_async(services.mark_silent)()
