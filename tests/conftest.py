@@ -84,6 +84,18 @@ def clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def close_the_sync_threads_connection():
+    """Async tests (asyncio.run with sync_to_async) query from asgiref's one thread for sync code,
+    whose database connection would outlive the test and keep PostgreSQL from dropping the test
+    database at the end ("being accessed by other users")."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+
+
 @pytest.fixture
 def city(db):
     c = SimpleNamespace()
