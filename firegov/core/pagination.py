@@ -113,11 +113,12 @@ class CappedPagination(Pagination):
 
     def get_paginated_response_schema(self, schema):
         answer = super().get_paginated_response_schema(schema)
-        answer["properties"]["count_capped"] = {
-            "type": "boolean", "description": f"true: there are more than count rows (counting stops at {self.count_cap})",
-        }
+        answer["properties"]["count_capped"] = {"type": "boolean", "description": self.capped_description()}
         answer["required"] = [*answer.get("required", ["count", "results"]), "count_capped"]
         return answer
+
+    def capped_description(self) -> str:
+        return f"true: there are more than count rows (counting stops at {self.count_cap})"
 
 
 class SearchCappedPagination(CappedPagination):
@@ -131,3 +132,7 @@ class SearchCappedPagination(CappedPagination):
 
     def django_paginator_class(self, queryset, per_page):  # noqa: D102
         return LateRowPaginator(queryset, per_page, count_cap=self.count_cap if self.searching else None)
+
+    def capped_description(self) -> str:
+        return (f"true: there are more than count rows (a search, q, counts up to {self.count_cap}; "
+                "other lists count exactly)")

@@ -4,7 +4,8 @@ A b-tree cannot answer ``name LIKE '%超市%'``, and the trigram indexes of Post
 SQLite (FTS5 ``trigram``) need terms of at least three characters, while most Chinese words, and so
 most search terms, are two characters long. So a text is cut into every overlapping pair of its
 upper-cased characters (its *keys*), the keys are stored in an indexed table, and a search first
-narrows the rows to those holding the term's keys, then confirms with the real infix match.
+narrows the rows to those holding the term's keys, then confirms with the real infix match (except
+for a term the keys decide alone, see ``decides``).
 
 The narrowing is only ever a necessary condition: if ``term`` occurs in ``text`` (ignoring case),
 every key of ``term`` is a key of ``text``, because upper-casing maps one character at a time. A

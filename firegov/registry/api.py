@@ -60,7 +60,9 @@ def _save(serializer, user, instance=None):
 
 
 class UnitPagination(SearchCappedPagination):
-    count_cap = search.COUNT_CAP
+    @property
+    def count_cap(self) -> int:  # the page's cap, read when used
+        return search.COUNT_CAP
 
 
 class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,

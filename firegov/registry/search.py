@@ -3,7 +3,8 @@
 ``matching(units, term)`` is what the unit filterset (pages, exports, map, API) calls. A term of two
 or more characters first narrows the units to those holding its keys (an index lookup), then the
 names and addresses are matched as before (``icontains``), so the result is exactly the plain infix
-search's; for a word of two Han ideographs the key alone is that match (``bigrams.decides``). A term of one character is matched without the index. A term made only of the characters
+search's; for a word of two Han ideographs the key alone is that match (``bigrams.decides``), which
+holds as long as the keys are current (``reindex`` after writes around ``Unit.save()``). A term of one character is matched without the index. A term made only of the characters
 a credit code may contain also matches codes that start with it.
 """
 
@@ -71,8 +72,8 @@ def matching(units: QuerySet[Unit], term: str) -> QuerySet[Unit]:
     if not term:
         return units
     # Two ideographs are found by their key alone. With the infix match beside it, PostgreSQL
-    # misjudges how many names hold a common word and reads every unit (120 ms for 超市 at
-    # 300,000 units, against 14 ms by the key; docs/benchmarks.md).
+    # misjudges how many names hold a common word and reads every unit (about 120 ms for 超市 at
+    # 300,000 units, against about 15 ms by the key; docs/benchmarks.md).
     q = Q() if bigrams.decides(term) else Q(name__icontains=term) | Q(address__icontains=term)
     for key in bigrams.probe(term):
         q &= Q(pk__in=UnitBigram.objects.filter(bigram=key).values("unit_id"))

@@ -321,10 +321,10 @@ def test_search_count_is_capped_on_the_page(city, client, settings, monkeypatch)
 def test_search_count_is_capped_in_the_api_as_on_the_page(city, api_for, monkeypatch):
     """A search counts up to the cap and says so; next pages still reach every unit. A list that is
     not a search counts exactly, past the cap."""
-    from firegov.registry import api
+    from firegov.registry import search
     from tests.conftest import make_unit
 
-    monkeypatch.setattr(api.UnitPagination, "count_cap", 30)
+    monkeypatch.setattr(search, "COUNT_CAP", 30)
     for i in range(40):
         make_unit(city.xc_comm, f"搜索单位{i:02d}", "small_place")
     client = api_for(city.xuecheng)
