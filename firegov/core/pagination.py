@@ -10,6 +10,7 @@ API lists answer {"count", "next", "previous", "results"}; a list with a count c
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -102,6 +103,15 @@ class CappedPagination(Pagination):
 
     def django_paginator_class(self, queryset, per_page):  # noqa: D102 - DRF calls it like the class
         return LateRowPaginator(queryset, per_page, count_cap=self.count_cap)
+
+    def get_page_number(self, request, paginator):
+        """``page=last`` of a capped list would be the last page of the first cap + 1 rows, a page
+        in the middle: refused with a reason instead."""
+        number = request.query_params.get(self.page_query_param) or 1
+        if number in self.last_page_strings and paginator.capped:
+            raise NotFound(_("The last page of a list counted only up to %(cap)s rows is not known; "
+                             "follow “next”.") % {"cap": paginator.count_cap})
+        return super().get_page_number(request, paginator)
 
     def get_paginated_response(self, data):
         paginator = self.page.paginator

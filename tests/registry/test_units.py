@@ -334,5 +334,11 @@ def test_search_count_is_capped_in_the_api_as_on_the_page(city, api_for, monkeyp
     assert len(second["results"]) == 15 and second["next"] is None
     assert {u["name"] for u in body["results"] + second["results"]} == {f"搜索单位{i:02d}" for i in range(40)}
     assert client.get("/api/units/", {"q": "搜索单位0"}).json()["count_capped"] is False
+    # The last page of a capped search is not known (it would be a page in the middle)...
+    last = client.get("/api/units/", {"q": "搜索", "page_size": 25, "page": "last"})
+    assert last.status_code == 404 and "next" in last.json()["detail"]
+    # ...of an exact count it is.
+    last = client.get("/api/units/", {"q": "搜索单位0", "page_size": 4, "page": "last"}).json()
+    assert [u["name"] for u in last["results"]] == ["搜索单位01", "搜索单位00"] and last["next"] is None
     exact = client.get("/api/units/", {"place_type": "small_place"}).json()
     assert (exact["count"], exact["count_capped"]) == (40, False)
