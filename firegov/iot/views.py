@@ -81,10 +81,12 @@ def _row(user, alarm: Alarm) -> dict:
     }
 
 
-def _rows(user_id: int, ids=None, since=None, language=None) -> tuple[object | None, list[dict]]:
+def _rows(user_id: int, ids=None, since=None, language=None, known=None) -> tuple[object | None, list[dict]]:
     """The user as stored now (None once deactivated or without the role) and the alarms of ``ids``
     (or changed since ``since``) that this user may see, rendered. The user is read anew each time,
-    so a console follows a change of agency or role at once."""
+    so a console follows a change of agency or role at once. Alarms of ``known`` (id: changed_at
+    already sent) come back as id and changed_at only: the catch-up reads the last seconds' alarms
+    again on every beat, and rendering them all again held up the alarms arriving meanwhile."""
     from firegov.core.models import User
 
     user = User.objects.filter(pk=user_id, is_active=True).select_related("agency").first()
@@ -96,7 +98,12 @@ def _rows(user_id: int, ids=None, since=None, language=None) -> tuple[object | N
             alarms = alarms.filter(pk__in=list(ids)[:CATCH_UP_ROWS])
         else:
             alarms = alarms.filter(changed_at__gte=since).order_by("changed_at", "pk")[:CATCH_UP_ROWS]
-        return user, [_row(user, a) for a in alarms]
+        found = []
+        for alarm in alarms:
+            stamp = alarm.changed_at.isoformat()
+            found.append({"id": alarm.pk, "changed_at": stamp} if known and known.get(alarm.pk) == stamp
+                         else _row(user, alarm))
+        return user, found
 
 
 def _jurisdiction(user) -> tuple:
@@ -164,7 +171,7 @@ async def stream(request):
                     current, found = await rows(user.pk, ids=ids, language=language)
                 else:
                     started = timezone.now()
-                    current, found = await rows(user.pk, since=cursor, language=language)
+                    current, found = await rows(user.pk, since=cursor, language=language, known=dict(sent))
                 if current is None:  # deactivated or lost the role meanwhile
                     return
                 if _jurisdiction(current) != jurisdiction:
