@@ -27,7 +27,9 @@ with the live bus on Redis (``FIREGOV_REDIS_URL``, default redis://127.0.0.1:637
     new points from random devices; from the moment a frame is written to the socket to the
     moment the alarm's id arrives on the live bus (``firegov.iot.live.subscribe()``, Redis), and, when
     ``/monitoring/stream/`` exists, to the moment its row arrives on the server-sent event stream of a
-    monitoring operator (``firegov serve``: web server and gateway in one process, in-process bus).
+    monitoring operator, twice: with ``firegov serve`` alone (web server and gateway in one process,
+    in-process bus; the demo's and a small centre's layout), and with ``firegov gateway`` and
+    ``firegov serve --no-gateway`` as two processes joined by Redis (docs/operations.md, scale-out).
     Target: p99 <= 50 ms.
 
 Prints the figures, the verdicts and the machine. ``--py-spy S`` samples the gateway for S seconds
@@ -595,7 +597,8 @@ def report(results: dict, facts: list[tuple[str, str]]) -> None:
         print(f"| (a) frames stored per second, rules applied (median of {t['seconds']} s) | {t['median']:,.0f} "
               f"(min {t['min']:,}, max {t['max']:,}) | >= {TARGET_FRAMES_S:,} | "
               f"{verdict(t['median'] >= TARGET_FRAMES_S)} |")
-    for key, name in (("bus", "live bus (Redis), gateway process"), ("stream", "/monitoring/stream/ (SSE)")):
+    for key, name in (("bus", "live bus (Redis), gateway process"), ("stream", "/monitoring/stream/ (SSE), one process"),
+                      ("stream_apart", "/monitoring/stream/ (SSE), gateway apart + Redis")):
         b = results.get(key)
         if b and b.get("p99") is not None:
             print(f"| (b) alarm latency, {name}: p50 / p99 | {b['p50']:.1f} / {b['p99']:.1f} ms | p99 <= "
@@ -619,7 +622,7 @@ def report(results: dict, facts: list[tuple[str, str]]) -> None:
             print(f"CPU per frame stored: gateway event loop {c['loop_us']:.0f} us, gateway writer thread "
                   f"{c['writer_us']:.0f} us, simulator {c['simulator_us']:.0f} us; machine {100 * c['machine_busy']:.0f} % "
                   f"busy ({c['cores']:.0f} cores)")
-    for key in ("bus", "stream"):
+    for key in ("bus", "stream", "stream_apart"):
         b = results.get(key)
         if b:
             print(f"{key}: {b['alarms']} alarms over {b['background']:,.0f} frames/s of background "
@@ -706,6 +709,23 @@ def main() -> int:
             print(f"(b) SSE: {s['status']}; alarm p50 {s['p50'] or 0:.1f} ms, p99 {s['p99'] or 0:.1f} ms", flush=True)
         finally:
             web.stop()
+        # The scale-out layout: the gateway on its own, the web process reading the bus from Redis.
+        web_port, gateway_port = free_port(), free_port()
+        env = child_env(FIREGOV_MQTT_URL=None)
+        apart = Child(["gateway", "--port", str(gateway_port), "--no-mqtt"], env, work / "gateway-apart.log")
+        web = Child(["serve", "--no-worker", "--no-gateway", "--host", "127.0.0.1", "--port", str(web_port)], env,
+                    work / "serve-apart.log")
+        try:
+            apart.wait_port(gateway_port)
+            web.wait_port(web_port, 180)
+            first = results["stream"].get("last_point", NEW_POINTS) + 1000
+            results["stream_apart"] = asyncio.run(stream_phase(args, web_port, gateway_port, first))
+            s = results["stream_apart"]
+            print(f"(b) SSE, gateway apart: {s['status']}; alarm p50 {s['p50'] or 0:.1f} ms, "
+                  f"p99 {s['p99'] or 0:.1f} ms", flush=True)
+        finally:
+            web.stop()
+            apart.stop()
     from firegov.iot.models import Device, Point
 
     data = [("devices", f"{Device.objects.count():,} ({created:,} registered now, {kept:,} kept)"),
