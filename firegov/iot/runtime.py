@@ -27,7 +27,7 @@ from firegov.core import deadlines
 from firegov.iot import forwarding
 from firegov.iot.gateway import Gateway, GatewayConfig
 from firegov.iot.lifecycle import PURPOSES
-from firegov.iot.writer import Writer
+from firegov.iot.writer import DbThread, Writer
 
 log = logging.getLogger("firegov.monitoring")
 CLOCK_S = 1.0
@@ -57,6 +57,9 @@ class Monitoring:
         self.gateway: Gateway | None = None
         self.mqtt = None
         self._tasks: list[asyncio.Task] = []
+        # Retrying 119 forwardings waits on a remote endpoint: in a thread of its own (not the
+        # writer's), whose connection is closed when monitoring stops.
+        self._retries = DbThread("forward-retry")
         self.heap = HeapKeeper(settings.GC_FREEZE_S, settings.GC_COLLECT_S) if self.options.heap else None
 
     async def start(self) -> None:
@@ -79,6 +82,7 @@ class Monitoring:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._retries.close()
         if self.heap is not None:
             await self.heap.stop()
         if self.mqtt is not None:
@@ -105,7 +109,7 @@ class Monitoring:
                     since_retry = 0.0
                     # Not in the writer's thread: a 119 endpoint that does not answer must not hold
                     # up the devices' confirms.
-                    await asyncio.get_running_loop().run_in_executor(None, _retry_forwardings)
+                    await self._retries.run(_retry_forwardings)
             except Exception:  # noqa: BLE001 - the clock must keep ticking
                 log.exception("alarm clock: a run failed")
 

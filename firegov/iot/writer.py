@@ -75,7 +75,7 @@ class _Background:
         raise NotImplementedError
 
 
-class _DbThread:
+class DbThread:
     """One thread with its own database connection, running functions one after the other."""
 
     def __init__(self, name: str):
@@ -97,10 +97,10 @@ class Writer(_Background):
     def __init__(self, batch_max: int = 500):
         self.batch_max = batch_max
         self.batches = 0  # transactions committed
-        self._thread = _DbThread("ingest-db")
+        self._thread = DbThread("ingest-db")
         # Device lookups read in a thread of their own: re-reading 2,000 devices takes 250–400 ms,
         # which in the writer's thread every alarm waiting behind them would wait too.
-        self._reader = _DbThread("ingest-read")
+        self._reader = DbThread("ingest-read")
         self._urgent: deque = deque()
         self._normal: deque = deque()
         self._waiting: Counter = Counter()  # batches in the normal queue per device
