@@ -4,8 +4,9 @@
 or more characters first narrows the units to those holding its keys (an index lookup), then the
 names and addresses are matched as before (``icontains``), so the result is exactly the plain infix
 search's; for a word of two Han ideographs the key alone is that match (``bigrams.decides``), which
-holds as long as the keys are current (``reindex`` after writes around ``Unit.save()``). A term of one character is matched without the index. A term made only of the characters
-a credit code may contain also matches codes that start with it.
+holds as long as the keys are current (``reindex`` after writes around ``Unit.save()``). A term of
+one character is matched without the index. A term made only of the characters a credit code may
+contain also matches codes that start with it.
 """
 
 from __future__ import annotations
