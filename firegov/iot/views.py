@@ -30,6 +30,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from firegov.core.models import Role
 from firegov.core.roles import can
 from firegov.core.scoping import scope
 from firegov.core.views import attempt, paginate, query_without_page, require_can
@@ -81,10 +82,10 @@ def _row(user, alarm: Alarm) -> dict:
     }
 
 
-def _rows(user_id: int, ids=None, since=None, language=None, known=None) -> tuple[object | None, list[dict]]:
-    """The user as stored now (None once deactivated or without the role) and the alarms of ``ids``
-    (or changed since ``since``) that this user may see, rendered. The user is read anew each time,
-    so a console follows a change of agency or role at once. Alarms of ``known`` (id: changed_at
+def _rows(user_id: int, ids=None, since=None, language=None, known=None) -> tuple[tuple | None, list[dict]]:
+    """The user's jurisdiction as stored now (None once deactivated or without the role) and the
+    alarms of ``ids`` (or changed since ``since``) that this user may see, rendered. The user is read
+    anew each time, so a console follows a change of agency, role or managed units at once. Alarms of ``known`` (id: changed_at
     already sent) come back as id and changed_at only: the catch-up reads the last seconds' alarms
     again on every beat, and rendering them all again held up the alarms arriving meanwhile."""
     from firegov.core.models import User
@@ -103,11 +104,19 @@ def _rows(user_id: int, ids=None, since=None, language=None, known=None) -> tupl
             stamp = alarm.changed_at.isoformat()
             found.append({"id": alarm.pk, "changed_at": stamp} if known and known.get(alarm.pk) == stamp
                          else _row(user, alarm))
-        return user, found
+        return _jurisdiction(user), found
 
 
 def _jurisdiction(user) -> tuple:
-    return user.role, user.agency_id, user.is_system_admin
+    """What decides which alarms ``user`` sees (``core.scoping.scope``): role, agency with its region
+    and sector, and for a unit manager the units managed. A console whose user changed any of it
+    reads its list anew. Queries the database: call it from sync code."""
+    agency = user.agency
+    units = ()
+    if user.role == Role.UNIT_MANAGER:
+        units = tuple(user.managed_units.order_by("pk").values_list("pk", flat=True))
+    return (user.role, user.is_system_admin, user.agency_id, agency and agency.region_path, agency and agency.sector,
+            agency and agency.kind, units)
 
 
 def _resumed_at(request) -> tuple[datetime | None, bool]:
@@ -143,7 +152,7 @@ async def stream(request):
     language = translation.get_language()
     rows = sync_to_async(_rows)
     resumed, too_old = _resumed_at(request)
-    jurisdiction = _jurisdiction(user)
+    jurisdiction = await sync_to_async(_jurisdiction)(user)
 
     async def events():
         nonlocal jurisdiction
@@ -174,10 +183,10 @@ async def stream(request):
                     current, found = await rows(user.pk, since=cursor, language=language, known=dict(sent))
                 if current is None:  # deactivated or lost the role meanwhile
                     return
-                if _jurisdiction(current) != jurisdiction:
+                if current != jurisdiction:
                     # Moved to another agency or role: what the console holds was read for the
                     # old one. It reads its list anew; this stream goes on with the new scope.
-                    jurisdiction = _jurisdiction(current)
+                    jurisdiction = current
                     sent.clear()
                     synced = timezone.now()
                     cursor, last_catch_up = synced - CATCH_UP_WINDOW, loop.time()

@@ -318,6 +318,35 @@ def test_a_console_follows_its_user_into_another_county_at_once(city):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("change", ["unit taken away", "agency moved"])
+def test_a_console_reads_its_list_anew_when_its_scope_changes_without_a_new_role(city, change):
+    """A unit manager who no longer manages the hotel, or a brigade whose region is redrawn, keeps role
+    and agency: the console is told to reload all the same (it holds rows read for the old scope)."""
+    from firegov.core.models import Agency
+
+    Device.objects.create(unit=city.xc_hotel, kind="smoke", name="烟感-301", code="NB-301")
+    user = city.danwei if change == "unit taken away" else city.xuecheng
+    live.reset()
+
+    def make_change():
+        if change == "unit taken away":
+            city.xc_hotel.managers.remove(city.danwei)
+        else:
+            Agency.objects.filter(pk=city.xc_brigade.pk).update(region=city.tz, region_path=city.tz.path)
+        live.publish_alarms([999999])  # any message: the stream reads its user anew
+
+    async def scenario():
+        response = await _stream(user)
+        reader = asyncio.ensure_future(_read_blocks(response, lambda last, _blocks: last.get("event") == "reload"))
+        await asyncio.sleep(0.3)  # subscribed
+        await sync_to_async(make_change)()
+        return await asyncio.wait_for(reader, 15)
+
+    blocks = asyncio.run(scenario())
+    assert blocks[-1] == {"event": "reload", "id": blocks[-1]["id"], "data": "jurisdiction changed"}
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_catch_up_runs_even_while_the_bus_is_busy_with_other_alarms(city):
     """A busy bus (other counties' alarms every half second) must not starve the catch-up."""
     Device.objects.create(unit=city.xc_hotel, kind="smoke", name="烟感-301", code="NB-301", online=True,
