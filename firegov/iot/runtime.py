@@ -82,7 +82,6 @@ class Monitoring:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._retries.close()
         if self.heap is not None:
             await self.heap.stop()
         if self.mqtt is not None:
@@ -90,6 +89,8 @@ class Monitoring:
         if self.gateway is not None:
             await self.gateway.stop()
         await self.writer.stop()
+        # Last: a retry round under way may wait on a 119 endpoint that does not answer.
+        await self._retries.close()
 
     async def serve_forever(self) -> None:
         await self.start()

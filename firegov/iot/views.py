@@ -85,9 +85,10 @@ def _row(user, alarm: Alarm) -> dict:
 def _rows(user_id: int, ids=None, since=None, language=None, known=None) -> tuple[tuple | None, list[dict]]:
     """The user's jurisdiction as stored now (None once deactivated or without the role) and the
     alarms of ``ids`` (or changed since ``since``) that this user may see, rendered. The user is read
-    anew each time, so a console follows a change of agency, role or managed units at once. Alarms of ``known`` (id: changed_at
-    already sent) come back as id and changed_at only: the catch-up reads the last seconds' alarms
-    again on every beat, and rendering them all again held up the alarms arriving meanwhile."""
+    anew each time, so a console follows a change of agency, role or managed units at once. Alarms
+    of ``known`` (id: changed_at already sent) come back as id and changed_at only: the catch-up
+    reads the last seconds' alarms again on every beat, and rendering them all again held up the
+    alarms arriving meanwhile."""
     from firegov.core.models import User
 
     user = User.objects.filter(pk=user_id, is_active=True).select_related("agency").first()
@@ -109,14 +110,14 @@ def _rows(user_id: int, ids=None, since=None, language=None, known=None) -> tupl
 
 def _jurisdiction(user) -> tuple:
     """What decides which alarms ``user`` sees (``core.scoping.scope``): role, agency with its region
-    and sector, and for a unit manager the units managed. A console whose user changed any of it
+    and sector, and for a unit manager the units managed (one query per call for them). A console whose user changed any of it
     reads its list anew. Queries the database: call it from sync code."""
     agency = user.agency
     units = ()
     if user.role == Role.UNIT_MANAGER:
         units = tuple(user.managed_units.order_by("pk").values_list("pk", flat=True))
-    return (user.role, user.is_system_admin, user.agency_id, agency and agency.region_path, agency and agency.sector,
-            agency and agency.kind, units)
+    return (user.role, user.is_system_admin, user.agency_id, agency and agency.region_path,
+            agency and agency.sector, units)
 
 
 def _resumed_at(request) -> tuple[datetime | None, bool]:

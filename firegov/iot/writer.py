@@ -80,6 +80,7 @@ class DbThread:
 
     def __init__(self, name: str):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._closed = False
 
     async def run(self, func, *args):
         def call():
@@ -89,6 +90,10 @@ class DbThread:
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
     async def close(self) -> None:
+        """Close the thread's connection and end the thread (once; later calls do nothing)."""
+        if self._closed:
+            return
+        self._closed = True
         await asyncio.get_running_loop().run_in_executor(self._executor, connections.close_all)
         self._executor.shutdown(wait=True)
 

@@ -246,3 +246,28 @@ def test_heap_keeper_gives_the_heap_back_when_it_stops():
         assert gc.get_freeze_count() == 0
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_monitoring_stops_twice_without_error_and_closes_its_threads():
+    """Stopping is safe to repeat (a failed start is followed by a stop, a shutdown may come after),
+    and the threads with a database connection end with it."""
+    from firegov.iot.runtime import Monitoring, Options
+
+    def db_threads():
+        return {t.name.split("_")[0] for t in threading.enumerate()} & {"ingest-db", "ingest-read", "forward-retry"}
+
+    async def scenario():
+        monitoring = Monitoring(Options(tcp=False, mqtt=False, clock=True, heap=False))
+        await monitoring.start()
+        await asyncio.sleep(0)
+        await monitoring.writer.db(lambda: None)  # the threads start with their first job
+        await monitoring.writer.read(lambda: None)
+        await monitoring._retries.run(lambda: None)
+        running = db_threads()
+        await monitoring.stop()
+        await monitoring.stop()
+        return running, db_threads()
+
+    running, after = asyncio.run(scenario())
+    assert running == {"ingest-db", "ingest-read", "forward-retry"} and after == set()
