@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from firegov.core.scopespec import ScopeSpec
+from firegov.kernels.bigrams import is_ideograph
 
 digits_only = RegexValidator(r"^\d+$", _("Only digits are allowed."))
 
@@ -178,8 +179,7 @@ class User(AbstractUser):
     def get_full_name(self) -> str:
         """A Chinese name family name first, without a space (郭文); other names as Django writes them."""
         first, last = self.first_name.strip(), self.last_name.strip()
-        if any("\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff" or "\U00020000" <= c <= "\U0003134f"
-               for c in first + last):
+        if any(is_ideograph(c) for c in first + last):
             return f"{last}{first}"
         return super().get_full_name()
 
