@@ -110,8 +110,8 @@ def _rows(user_id: int, ids=None, since=None, language=None, known=None) -> tupl
 
 def _jurisdiction(user) -> tuple:
     """What decides which alarms ``user`` sees (``core.scoping.scope``): role, agency with its region
-    and sector, and for a unit manager the units managed (one query per call for them). A console whose user changed any of it
-    reads its list anew. Queries the database: call it from sync code."""
+    and sector, and for a unit manager the units managed (one query per call for them). A console
+    whose user changed any of it reads its list anew. Queries the database: call it from sync code."""
     agency = user.agency
     units = ()
     if user.role == Role.UNIT_MANAGER:
